@@ -1,0 +1,106 @@
+"""The FastAPI application: services are built once in the lifespan and shared by the routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from livetranslate import __version__, metrics
+from livetranslate.asr import AsrEngine, WhisperAsr
+from livetranslate.errors import LiveTranslateError
+from livetranslate.publish import InProcessBus, Publisher
+from livetranslate.session import SessionService
+from livetranslate.settings import Settings, get_settings
+from livetranslate.store import Database, upgrade
+from livetranslate.vad import SileroVad
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    engine: AsrEngine
+    vad: SileroVad
+    bus: InProcessBus
+    sessions: SessionService
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    """The one error shape (OpenAI's): ``{"error": {"code", "message", "type", ...}}``."""
+    return {"error": {"code": code, "message": message, "type": "invalid_request_error", **extra}}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if settings.bus_url != "memory://":
+            raise ValueError(f"bus_url {settings.bus_url!r} is not supported; supported: memory://")
+        if settings.auto_migrate:
+            await asyncio.to_thread(upgrade, settings.database_url)
+        db = Database(settings.database_url)
+        asr = await asyncio.to_thread(
+            WhisperAsr,
+            settings.model,
+            device=settings.device,
+            compute_type=settings.compute_type,
+            cpu_threads=settings.cpu_threads,
+            workers=settings.asr_workers,
+            encoder_window=settings.encoder_window,
+        )
+        engine = AsrEngine(asr, settings.asr_workers)
+        await asyncio.to_thread(engine.warm_up)
+        engine.start()
+        vad = SileroVad()
+        bus = InProcessBus(settings.subscriber_queue_size)
+        sessions = SessionService(settings=settings, db=db, engine=engine, vad=vad, publisher=Publisher(db, bus))
+        app.state.services = Services(settings, db, engine, vad, bus, sessions)
+        log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
+        try:
+            yield
+        finally:
+            await sessions.shutdown()
+            engine.stop()
+            db.dispose()
+
+    app = FastAPI(
+        title="LiveTranslate",
+        version=__version__,
+        summary="Real-time speech transcription for meetings and live voice.",
+        description="REST for sessions and transcripts; WebSockets for audio in and captions out "
+        "(protocol: docs/protocol.md). Errors are `{\"error\": {\"code\", \"message\", \"type\"}}`.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(LiveTranslateError)
+    async def _domain_error(_: Request, exc: LiveTranslateError) -> JSONResponse:
+        metrics.ERRORS.labels(exc.code).inc()
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+        )
+        metrics.ERRORS.labels("invalid_input").inc()
+        return JSONResponse(error_body("invalid_input", problems or "invalid request"), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail)), status_code=exc.status_code)
+
+    from livetranslate.api.routes import health, openai, sessions, streaming
+
+    for module in (sessions, streaming, openai, health):
+        app.include_router(module.router)
+    return app

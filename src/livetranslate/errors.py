@@ -1,0 +1,74 @@
+"""One exception tree for the whole package.
+
+    LiveTranslateError                 (500, close 1011)
+    ├── InvalidInput                   (400, close 4400)  malformed message, wrong field
+    │   └── UnsupportedLanguage        (422)
+    ├── NotFound                       (404, close 4404)  unknown session
+    ├── Conflict                       (409, close 4409)  second audio socket, ended session
+    ├── TooLarge                       (413, close 4413)  oversized frame or upload
+    ├── UnsupportedMedia               (415, close 4415)  unknown format, undecodable bytes
+    ├── Overloaded                     (503, close 4429)  audio arrives faster than it can be processed
+    └── NotReady                       (503)              model or store unavailable
+
+Third-party errors are converted at the boundary (``raise ... from e``). The HTTP layer
+turns each into ``{"error": {"code", "message", "type"}}`` (the OpenAI error shape) and the
+WebSocket layer into an ``error`` event followed by a close with ``close_code``.
+"""
+
+from __future__ import annotations
+
+
+class LiveTranslateError(Exception):
+    status_code: int = 500
+    close_code: int = 1011
+    code: str = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(LiveTranslateError):
+    status_code = 400
+    close_code = 4400
+    code = "invalid_input"
+
+
+class UnsupportedLanguage(InvalidInput):
+    status_code = 422
+    code = "unsupported_language"
+
+
+class NotFound(LiveTranslateError):
+    status_code = 404
+    close_code = 4404
+    code = "not_found"
+
+
+class Conflict(LiveTranslateError):
+    status_code = 409
+    close_code = 4409
+    code = "conflict"
+
+
+class TooLarge(LiveTranslateError):
+    status_code = 413
+    close_code = 4413
+    code = "too_large"
+
+
+class UnsupportedMedia(LiveTranslateError):
+    status_code = 415
+    close_code = 4415
+    code = "unsupported_media"
+
+
+class Overloaded(LiveTranslateError):
+    status_code = 503
+    close_code = 4429
+    code = "overloaded"
+
+
+class NotReady(LiveTranslateError):
+    status_code = 503
+    code = "not_ready"

@@ -1,0 +1,31 @@
+"""Prometheus metrics, defined once (served at ``/metrics``)."""
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
+
+AUDIO_SECONDS = Counter("livetranslate_audio_seconds_received", "Seconds of audio received (after decoding).")
+SEGMENTS = Counter("livetranslate_segments", "Segment events published.", ["status"])
+HALLUCINATIONS = Counter("livetranslate_rejected_segments", "Decodes dropped by the hallucination guard.", ["reason"])
+FINAL_LATENCY = Histogram(
+    "livetranslate_final_latency_seconds",
+    "From the arrival of the end of an utterance's speech to its final being published.",
+    buckets=_LATENCY_BUCKETS,
+)
+DRAFT_LATENCY = Histogram(
+    "livetranslate_draft_latency_seconds",
+    "From the arrival of the newest audio in a draft to the draft being published.",
+    buckets=_LATENCY_BUCKETS,
+)
+ASR_DECODE_SECONDS = Histogram(
+    "livetranslate_asr_decode_seconds", "Time spent in one Whisper decode.", ["kind"], buckets=_LATENCY_BUCKETS
+)
+AUDIO_DECODE_SECONDS = Histogram(
+    "livetranslate_audio_decode_seconds",
+    "Time to decode, resample and VAD one received audio frame.",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
+)
+ASR_QUEUE = Gauge("livetranslate_asr_queue_depth", "Decodes waiting for a worker.")
+ACTIVE_SESSIONS = Gauge("livetranslate_active_sessions", "Sessions with live audio.")
+CONNECTIONS = Gauge("livetranslate_websocket_connections", "Open WebSocket connections.", ["kind"])
+ERRORS = Counter("livetranslate_client_errors", "Bad input rejected, by error code.", ["code"])

