@@ -1,0 +1,3 @@
+from livetranslate.cli import app
+
+app(prog_name="livetranslate")

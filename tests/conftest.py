@@ -1,0 +1,236 @@
+"""Shared harness: real speech, a real server process, and WebSocket helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@dataclass
+class Clip:
+    name: str
+    audio: np.ndarray  # 16 kHz mono float32
+    text: str
+
+
+def normalize(text: str) -> str:
+    """Lower case, words only (for WER): 'Mr.' → 'mister', hyphens split."""
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"\bmr\b\.?", "mister", text)
+    text = re.sub(r"\bmrs\b\.?", "missus", text)
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    return jiwer.wer(normalize(reference), normalize(hypothesis))
+
+
+@pytest.fixture(scope="session")
+def librivox() -> list[Clip]:
+    """Five real recordings (LibriVox, Debian's pocketsphinx-testdata) with their transcripts."""
+    from livetranslate.audio import decode_file
+
+    if not (LIBRIVOX / "transcription").is_file():
+        pytest.fail("pocketsphinx-testdata is missing: run `make test` (it installs the test packages)")
+    clips = []
+    for line in (LIBRIVOX / "transcription").read_text().splitlines():
+        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
+        if m:
+            clips.append(Clip(m.group(2), decode_file(LIBRIVOX / f"{m.group(2)}.wav"), m.group(1)))
+    return clips
+
+
+SENTENCES = [
+    "Good morning everyone, let's start with the quarterly numbers.",
+    "Can you share your screen please?",
+    "I think we should move the deadline to next Friday.",
+    "The budget was approved yesterday by the board.",
+]
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory) -> list[Clip]:
+    """Meeting sentences spoken by espeak-ng."""
+    from livetranslate.audio import decode_file
+
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is missing: run `make test` (it installs the test packages)")
+    out = tmp_path_factory.mktemp("espeak")
+    clips = []
+    for i, text in enumerate(SENTENCES):
+        path = out / f"s{i}.wav"
+        subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
+        clips.append(Clip(f"s{i}", decode_file(path), text))
+    return clips
+
+
+def conversation(clips: list[Clip], gap_s: float = 1.2) -> tuple[np.ndarray, str]:
+    """Clips joined by silence: a multi-utterance stream and its reference text."""
+    gap = np.zeros(int(gap_s * 16000), dtype=np.float32)
+    parts = [gap[:8000]]
+    for c in clips:
+        parts += [c.audio, gap]
+    return np.concatenate(parts), " ".join(c.text for c in clips)
+
+
+def pcm16(audio: np.ndarray) -> bytes:
+    from livetranslate.audio import to_pcm16
+
+    return to_pcm16(audio)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    base: str
+    data_dir: Path
+    process: subprocess.Popen
+    env: dict = field(default_factory=dict)
+
+    @property
+    def ws(self) -> str:
+        return self.base.replace("http://", "ws://")
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base, timeout=60)
+
+    def create_session(self, **body) -> dict:
+        with self.client() as c:
+            r = c.post("/v1/sessions", json=body)
+            assert r.status_code == 201, r.text
+            return r.json()
+
+
+def start_server(data_dir: Path, **env_overrides: str) -> Server:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LIVETRANSLATE_DATA_DIR": str(data_dir),
+        "LIVETRANSLATE_PORT": str(port),
+        "LIVETRANSLATE_HOST": "127.0.0.1",
+        "LIVETRANSLATE_LOG_LEVEL": "warning",
+        **env_overrides,
+    }
+    log = open(data_dir / "server.log", "ab")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "livetranslate", "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(base + "/health/ready", timeout=2).status_code == 200:
+                return Server(base, data_dir, proc, env)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("server did not become ready in 120 s")
+
+
+def stop_server(server: Server) -> None:
+    server.process.terminate()
+    try:
+        server.process.wait(30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    srv = start_server(tmp_path_factory.mktemp("server"))
+    yield srv
+    stop_server(srv)
+
+
+@dataclass
+class StreamResult:
+    events: list[dict]
+    messages: list[dict]  # everything received, connection messages included
+    close_code: int | None
+    close_reason: str | None
+
+    @property
+    def finals(self) -> list[dict]:
+        return [e for e in self.events if e["type"] == "segment" and e["status"] == "final" and e["text"]]
+
+    @property
+    def text(self) -> str:
+        return " ".join(e["text"] for e in self.finals)
+
+
+def stream(
+    server: Server,
+    session_id: str,
+    payload: bytes,
+    *,
+    start: dict | None = None,
+    chunk_bytes: int = 3200,
+    pace: float | None = None,
+    stop: bool = True,
+) -> StreamResult:
+    """Send audio on the audio socket and collect everything the server sends back.
+
+    ``pace``: seconds to sleep per chunk (None: as fast as possible)."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    messages: list[dict] = []
+    start = start or {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
+    with connect(f"{server.ws}/v1/sessions/{session_id}/audio", max_size=None, open_timeout=30) as ws:
+        ws.send(json.dumps(start))
+        for i in range(0, len(payload), chunk_bytes):
+            ws.send(payload[i : i + chunk_bytes])
+            if pace:
+                time.sleep(pace)
+        if not stop:  # drop the connection, as a client whose network fails does
+            return StreamResult([m for m in messages if "seq" in m], messages, None, None)
+        ws.send(json.dumps({"type": "stop"}))
+        try:
+            while True:
+                messages.append(json.loads(ws.recv(timeout=120)))
+        except ConnectionClosed:
+            pass
+        code, reason = ws.close_code, ws.close_reason
+    events = [m for m in messages if "seq" in m]
+    return StreamResult(events, messages, code, reason)
+
+
+def read_events(server: Server, session_id: str, after_seq: int = 0, timeout: float = 30) -> tuple[list[dict], int | None]:
+    """Read the events socket until the server closes it (after session.ended) or ``timeout``
+    passes with nothing new."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    out = []
+    with connect(f"{server.ws}/v1/sessions/{session_id}/events?after_seq={after_seq}", max_size=None) as ws:
+        try:
+            while True:
+                out.append(json.loads(ws.recv(timeout=timeout)))
+        except (ConnectionClosed, TimeoutError):
+            pass
+        return out, ws.close_code
