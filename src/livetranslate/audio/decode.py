@@ -19,6 +19,7 @@ import numpy as np
 from livetranslate.errors import UnsupportedMedia
 
 SAMPLE_RATE = 16_000
+HEADER_LIMIT = 256 * 1024  # a stream whose container does not open within this many bytes is not that format
 
 # our format name → FFmpeg demuxer name (None: let FFmpeg probe)
 _DEMUXERS: dict[str, str | None] = {
@@ -133,11 +134,14 @@ class ContainerDecoder:
         self._out: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self._error: UnsupportedMedia | None = None
         self._thread: threading.Thread | None = None
+        self._opened = threading.Event()
+        self._bytes_in = 0
 
     def _run(self) -> None:
         resample = _Resampler()
         try:
             with av.open(self._pipe, mode="r", format=_DEMUXERS[self._fmt]) as container:
+                self._opened.set()
                 if not container.streams.audio:
                     raise UnsupportedMedia(f"the {self._fmt} stream has no audio track")
                 for frame in container.decode(audio=0):
@@ -166,6 +170,9 @@ class ContainerDecoder:
             self._thread = threading.Thread(target=self._run, name=f"decode-{self._fmt}", daemon=True)
             self._thread.start()
         self._pipe.put(data)
+        self._bytes_in += len(data)
+        if self._bytes_in > HEADER_LIMIT and not self._opened.is_set() and self._error is None:
+            raise UnsupportedMedia(f"no {self._fmt} stream found in the first {HEADER_LIMIT // 1024} KB of audio")
         return self._drain()
 
     def finish(self) -> np.ndarray:

@@ -23,6 +23,7 @@ from livetranslate import metrics
 from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Utterance, UtteranceSegmenter
 from livetranslate.audio import Decoder, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
+from livetranslate.errors import UnsupportedMedia
 from livetranslate.events import SegmentEvent, Word
 from livetranslate.publish import Publisher
 
@@ -56,6 +57,7 @@ class SessionPipeline:
         )
         self._max_pending = max_pending_audio_s
         self._audio_file = audio_file
+        self._start_seconds = segmenter.session_seconds
 
         self._finals: deque[Utterance] = deque()
         self._draft: Utterance | None = None
@@ -77,12 +79,18 @@ class SessionPipeline:
         self._submit(utterances)
 
     async def finish(self) -> None:
-        """No more audio: decode what is left and publish every final. Idempotent."""
+        """No more audio: decode what is left and publish every final.
+
+        Raises UnsupportedMedia if the stream never yielded any audio (it was not audio)."""
+        error = None
         try:
             rest = await asyncio.to_thread(self._decoder.finish)
-        except Exception as e:  # undecodable tail: keep what was accepted
-            log.warning("session %s: audio tail dropped: %s", self.session_id, e)
+        except UnsupportedMedia as e:
             rest = np.zeros(0, dtype=np.float32)
+            if self._segmenter.session_seconds == self._start_seconds:
+                error = e
+            else:  # an undecodable tail: keep what was accepted
+                log.warning("session %s: audio tail dropped: %s", self.session_id, e)
         utterances = await asyncio.to_thread(self._segment, rest, time.monotonic())
         self._submit(utterances + self._segmenter.flush())
         self._closing = True
@@ -91,6 +99,8 @@ class SessionPipeline:
             await self._task
         if self._audio_file is not None:
             self._audio_file.close()
+        if error is not None:
+            raise error
 
     async def cancel(self) -> None:
         if self._task is not None:

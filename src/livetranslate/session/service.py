@@ -16,7 +16,7 @@ from pathlib import Path
 from livetranslate import metrics
 from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
 from livetranslate.audio import make_decoder
-from livetranslate.errors import Conflict
+from livetranslate.errors import Conflict, LiveTranslateError
 from livetranslate.events import SessionEndedEvent, SessionStatusEvent, StartMessage
 from livetranslate.publish import Publisher
 from livetranslate.session.pipeline import SessionPipeline
@@ -127,28 +127,28 @@ class SessionService:
     async def finish(self, session_id: str, *, end: bool, reason: str = "stopped") -> SessionEndedEvent | None:
         """The audio stream is over: publish every final, then mark the session ended (``end``)
         or paused (the socket went away; a new socket may resume it)."""
-        live = self._live.get(session_id)
+        live = self._live.pop(session_id, None)
         if live is None:
-            return None  # deleted meanwhile
+            return None  # deleted meanwhile, or already finished
+        metrics.ACTIVE_SESSIONS.dec()
         pipeline = live.pipeline
+        error: LiveTranslateError | None = None
         try:
             await pipeline.finish()
-        finally:
-            if self._live.get(session_id) is live:
-                del self._live[session_id]
-                metrics.ACTIVE_SESSIONS.dec()
-        offset_end = pipeline.audio_seconds
+        except LiveTranslateError as e:
+            error, end = e, False
+        offset_end = round(pipeline.audio_seconds, 3)
         status = SessionStatus.ended if end else SessionStatus.paused
         await asyncio.to_thread(
             self._db.call, crud.set_status, session_id=session_id, status=status, audio_seconds=offset_end
         )
         if end:
-            event = await self._publisher.publish(
-                session_id, SessionEndedEvent(reason=reason, audio_seconds=round(offset_end, 3))
-            )
+            event = await self._publisher.publish(session_id, SessionEndedEvent(reason=reason, audio_seconds=offset_end))
             self._publisher.forget(session_id)
             return event
-        await self._publisher.publish(session_id, SessionStatusEvent(status="paused", audio_seconds=round(offset_end, 3)))
+        await self._publisher.publish(session_id, SessionStatusEvent(status="paused", audio_seconds=offset_end))
+        if error is not None:
+            raise error
         return None
 
     async def shutdown(self) -> None:

@@ -124,8 +124,8 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
             if isinstance(control, StartMessage):
                 raise InvalidInput("this socket has already started; send audio frames or {\"type\":\"stop\"}")
             break  # stop
-        ended = await sessions.finish(session_id, end=True)
         live = False
+        ended = await sessions.finish(session_id, end=True)
         if ended is not None:
             await forwarder.wait_sent(ended.seq)
         await _close(ws, 1000, "session ended")
