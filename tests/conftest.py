@@ -234,3 +234,32 @@ def read_events(server: Server, session_id: str, after_seq: int = 0, timeout: fl
         except (ConnectionClosed, TimeoutError):
             pass
         return out, ws.close_code
+
+
+def encode(audio: np.ndarray, fmt: str, rate: int = 48000, channels: int = 2) -> bytes:
+    """Encode 16 kHz mono audio as a browser or file would send it (PyAV): webm/opus, ogg/opus,
+    mp3, wav — at ``rate`` Hz with ``channels`` channels, so the server must resample and downmix."""
+    import io
+
+    import av
+
+    codec, container_fmt = {
+        "webm": ("libopus", "webm"),
+        "ogg": ("libopus", "ogg"),
+        "mp3": ("libmp3lame", "mp3"),
+        "wav": ("pcm_s16le", "wav"),
+        "flac": ("flac", "flac"),
+    }[fmt]
+    buf = io.BytesIO()
+    layout = "stereo" if channels == 2 else "mono"
+    with av.open(buf, mode="w", format=container_fmt) as out:
+        stream = out.add_stream(codec, rate=rate, layout=layout)
+        resampler = av.AudioResampler(format=stream.format.name, layout=layout, rate=rate)
+        frame = av.AudioFrame.from_ndarray(audio.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
+        frame.sample_rate = 16000
+        for f in resampler.resample(frame) + resampler.resample(None):
+            for packet in stream.encode(f):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()

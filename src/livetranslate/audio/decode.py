@@ -20,6 +20,9 @@ from livetranslate.errors import UnsupportedMedia
 
 SAMPLE_RATE = 16_000
 HEADER_LIMIT = 256 * 1024  # a stream whose container does not open within this many bytes is not that format
+# FFmpeg probes 5 MB / 5 s of a stream by default before it returns: far too late for live
+# audio (and past HEADER_LIMIT). The headers of audio containers say all we need.
+_LIVE_PROBE = {"probesize": "32768", "analyzeduration": "0"}
 
 # our format name → FFmpeg demuxer name (None: let FFmpeg probe)
 _DEMUXERS: dict[str, str | None] = {
@@ -90,12 +93,17 @@ class PcmDecoder:
 
 
 class _Pipe(io.RawIOBase):
-    """A blocking byte pipe: the socket side writes, the PyAV thread reads."""
+    """A blocking byte pipe: the socket side writes, the PyAV thread reads.
+
+    Until ``opened`` is set it reads at most ``HEADER_LIMIT`` bytes, then reports EOF, so a
+    stream that is not of the announced format fails instead of being searched forever."""
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self._cond = threading.Condition()
         self._eof = False
+        self.consumed = 0
+        self.opened = False
 
     def readable(self) -> bool:
         return True
@@ -106,20 +114,29 @@ class _Pipe(io.RawIOBase):
     def put(self, data: bytes) -> None:
         with self._cond:
             self._buf += data
-            self._cond.notify()
+            self._cond.notify_all()
 
     def end(self) -> None:
         with self._cond:
             self._eof = True
-            self._cond.notify()
+            self._cond.notify_all()
+
+    def wait_drained(self, timeout: float) -> None:
+        """Wait until the reader has taken everything (it then waits for more) or stopped."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._buf or self._eof, timeout)
 
     def readinto(self, b) -> int:  # type: ignore[override]
         with self._cond:
             while not self._buf and not self._eof:
                 self._cond.wait()
+            if not self.opened and self.consumed >= HEADER_LIMIT:
+                return 0
             n = min(len(b), len(self._buf))
             b[:n] = self._buf[:n]
             del self._buf[:n]
+            self.consumed += n
+            self._cond.notify_all()
             return n
 
 
@@ -134,14 +151,12 @@ class ContainerDecoder:
         self._out: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self._error: UnsupportedMedia | None = None
         self._thread: threading.Thread | None = None
-        self._opened = threading.Event()
-        self._bytes_in = 0
 
     def _run(self) -> None:
         resample = _Resampler()
         try:
-            with av.open(self._pipe, mode="r", format=_DEMUXERS[self._fmt]) as container:
-                self._opened.set()
+            with av.open(self._pipe, mode="r", format=_DEMUXERS[self._fmt], options=_LIVE_PROBE) as container:
+                self._pipe.opened = True
                 if not container.streams.audio:
                     raise UnsupportedMedia(f"the {self._fmt} stream has no audio track")
                 for frame in container.decode(audio=0):
@@ -150,9 +165,10 @@ class ContainerDecoder:
         except UnsupportedMedia as e:
             self._error = e
         except (av.FFmpegError, ValueError, UnicodeDecodeError) as e:
-            self._error = UnsupportedMedia(f"cannot decode the audio as {self._fmt}: {e}")
+            where = "" if self._pipe.opened else f" (no {self._fmt} header in the first {self._pipe.consumed} bytes)"
+            self._error = UnsupportedMedia(f"cannot decode the audio as {self._fmt}{where}: {e}")
         finally:
-            self._pipe.end()  # unblock nobody; drop what was not read
+            self._pipe.end()
 
     def _drain(self) -> np.ndarray:
         chunks = []
@@ -170,9 +186,12 @@ class ContainerDecoder:
             self._thread = threading.Thread(target=self._run, name=f"decode-{self._fmt}", daemon=True)
             self._thread.start()
         self._pipe.put(data)
-        self._bytes_in += len(data)
-        if self._bytes_in > HEADER_LIMIT and not self._opened.is_set() and self._error is None:
-            raise UnsupportedMedia(f"no {self._fmt} stream found in the first {HEADER_LIMIT // 1024} KB of audio")
+        if not self._pipe.opened:
+            # until the header is found, let the demuxer look at each piece: a stream of the
+            # wrong format then fails on the frame that proves it
+            self._pipe.wait_drained(timeout=2.0)
+            if self._thread is not None:
+                self._thread.join(timeout=0.05 if self._error is None and not self._pipe.opened else 0)
         return self._drain()
 
     def finish(self) -> np.ndarray:
