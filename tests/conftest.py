@@ -123,7 +123,8 @@ class Server:
             return r.json()
 
 
-def start_server(data_dir: Path, **env_overrides: str) -> Server:
+def start_server(data_dir: Path, wait_ready: bool = True, **env_overrides: str) -> Server:
+    """Start ``livetranslate serve`` on a free port; wait until ready (or only live)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -143,7 +144,7 @@ def start_server(data_dir: Path, **env_overrides: str) -> Server:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited: {(data_dir / 'server.log').read_text()[-3000:]}")
         try:
-            if httpx.get(base + "/health/ready", timeout=2).status_code == 200:
+            if httpx.get(base + ("/health/ready" if wait_ready else "/health/live"), timeout=2).status_code == 200:
                 return Server(base, data_dir, proc, env)
         except httpx.HTTPError:
             pass

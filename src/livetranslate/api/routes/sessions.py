@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -53,13 +53,18 @@ class SessionOut(BaseModel):
             language=row.language,
             targets=list(row.targets or []),
             status=row.status.value,
-            created_at=row.created_at,
-            started_at=row.started_at,
-            ended_at=row.ended_at,
+            created_at=_utc(row.created_at),
+            started_at=_utc(row.started_at),
+            ended_at=_utc(row.ended_at),
             audio_seconds=round(row.audio_seconds, 3),
             last_seq=row.last_seq,
             has_audio=bool(row.audio_path) and Path(row.audio_path).is_file(),
         )
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; they were stored in UTC."""
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 class SessionPage(BaseModel):
