@@ -23,7 +23,7 @@ from livetranslate.vad import WINDOW, VadStream
 class SegmenterOptions:
     threshold: float = 0.5
     min_silence_ms: int = 400
-    speech_pad_ms: int = 200
+    speech_pad_ms: int = 400
     min_utterance_ms: int = 250
     max_utterance_s: float = 15.0
     draft_interval_s: float = 0.7
@@ -75,6 +75,7 @@ class UtteranceSegmenter:
         self._arrivals: deque[tuple[int, float]] = deque()  # (stream sample end, monotonic arrival)
 
         self._speech = False
+        self._last_final_end = 0  # the next utterance's pre-roll never reaches into the previous one
         self._segment_id = ""
         self._utt_start = 0
         self._voice_start = 0
@@ -120,7 +121,7 @@ class UtteranceSegmenter:
                 return
             self._speech = True
             self._segment_id = uuid.uuid4().hex
-            self._utt_start = max(self._buf_start, start - self._pad)
+            self._utt_start = max(self._buf_start, start - self._pad, self._last_final_end)
             self._voice_start = start
             self._voice_end = end
             self._silence = 0
@@ -163,6 +164,7 @@ class UtteranceSegmenter:
         return s + WINDOW // 2
 
     def _final(self, end: int) -> Utterance:
+        self._last_final_end = end
         speech = self._voice_end - self._voice_start >= self._min_speech
         utt = self._make(True, self._utt_start, end, self._heard_at(min(self._voice_end, end)))
         utt.speech = speech

@@ -1,0 +1,34 @@
+# The two commands: `make run` and `make test`. Both set everything up on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test setup bench bench-quick clean
+
+run: setup
+	$(BIN)/livetranslate serve
+
+test: setup
+	scripts/system-deps.sh test
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	scripts/system-deps.sh run
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+bench: setup
+	scripts/system-deps.sh test
+	$(BIN)/python bench/stream_bench.py --write BENCHMARKS.md
+
+bench-quick: setup
+	scripts/system-deps.sh test
+	$(BIN)/python bench/stream_bench.py --quick
+
+clean:
+	rm -rf $(VENV) data test-artifacts .pytest_cache

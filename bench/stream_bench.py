@@ -1,0 +1,319 @@
+"""Streaming benchmark: real speech at real-time pace through the WebSocket contract.
+
+For each number of concurrent streams it reports final-caption latency after the end of
+speech (p50/p95), draft latency (p50), word error rate of the streamed transcript against
+the reference and against the same model transcribing the files offline, the server's
+real-time factor (CPU seconds per audio second) and its resident memory.
+
+    .venv/bin/python bench/stream_bench.py                 # N = 1, 2, 4
+    .venv/bin/python bench/stream_bench.py --streams 1 8   # chosen N
+    .venv/bin/python bench/stream_bench.py --quick         # CI-sized (~1 min), prints only
+    .venv/bin/python bench/stream_bench.py --write BENCHMARKS.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from livetranslate.audio import decode_file, to_pcm16  # noqa: E402
+
+LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+SENTENCES = [
+    "Good morning everyone, let's start with the quarterly numbers.",
+    "Can you share your screen please?",
+    "I think we should move the deadline to next Friday.",
+    "The budget was approved yesterday by the board.",
+    "Does anyone have questions before we continue?",
+    "Let me check with the design team and get back to you.",
+    "We need two more engineers on the mobile project.",
+    "Thanks, that's all from me for today.",
+]
+GAP_S = 1.5
+CHUNK_S = 0.1
+
+
+@dataclass
+class Utt:
+    text: str
+    start: float  # speech start in the stream (s)
+    end: float  # speech end in the stream (s)
+
+
+@dataclass
+class Corpus:
+    audio: np.ndarray
+    utts: list[Utt]
+
+    @property
+    def reference(self) -> str:
+        return " ".join(u.text for u in self.utts)
+
+
+def normalize(text: str) -> str:
+    text = text.lower().replace("-", " ")
+    text = re.sub(r"\bmr\b\.?", "mister", text)
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text).split())
+
+
+def wer(ref: str, hyp: str) -> float:
+    import jiwer
+
+    return jiwer.wer(normalize(ref), normalize(hyp))
+
+
+def build_corpus(quick: bool) -> Corpus:
+    """LibriVox recordings and espeak-ng meeting sentences, joined by silence; each
+    utterance's speech end is found by Silero VAD offline (the ground truth for latency)."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    clips: list[tuple[np.ndarray, str]] = []
+    for line in (LIBRIVOX / "transcription").read_text().splitlines():
+        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
+        if m:
+            clips.append((decode_file(LIBRIVOX / f"{m.group(2)}.wav"), m.group(1)))
+    tmp = Path(tempfile.mkdtemp(prefix="bench-espeak-"))
+    for i, text in enumerate(SENTENCES):
+        wav = tmp / f"{i}.wav"
+        subprocess.run(["espeak-ng", "-s", "160", "-w", str(wav), text], check=True)
+        clips.append((decode_file(wav), text))
+    if quick:
+        clips = clips[:3] + clips[5:8]
+    gap = np.zeros(int(GAP_S * 16000), np.float32)
+    parts, utts, t = [gap], [], GAP_S
+    for audio, text in clips:
+        ts = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=1000))
+        start = t + ts[0]["start"] / 16000
+        end = t + ts[-1]["end"] / 16000
+        utts.append(Utt(text, start, end))
+        parts += [audio, gap]
+        t += (audio.size + gap.size) / 16000
+    return Corpus(np.concatenate(parts), utts)
+
+
+@dataclass
+class StreamStats:
+    final_latency: list[float] = field(default_factory=list)
+    draft_latency: list[float] = field(default_factory=list)
+    text: str = ""
+    late_or_missing: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def run_stream(ws_base: str, http, corpus: Corpus, delay: float) -> StreamStats:
+    import websockets
+
+    await asyncio.sleep(delay)
+    r = await http.post("/v1/sessions", json={"title": "bench"})
+    sid = r.json()["id"]
+    stats = StreamStats()
+    finals: list[tuple[float, dict]] = []
+    pcm = to_pcm16(corpus.audio)
+    step = int(CHUNK_S * 16000) * 2
+    async with websockets.connect(f"{ws_base}/v1/sessions/{sid}/audio", max_size=None) as ws:
+        await ws.send(json.dumps({"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}))
+        t0 = time.monotonic()
+
+        async def sender():
+            for k, i in enumerate(range(0, len(pcm), step)):
+                # a chunk is sent once it has been "recorded": at t0 + its end time
+                await asyncio.sleep(max(0.0, t0 + (k + 1) * CHUNK_S - time.monotonic()))
+                await ws.send(pcm[i : i + step])
+            await ws.send(json.dumps({"type": "stop"}))
+
+        send_task = asyncio.create_task(sender())
+        async for raw in ws:
+            now = time.monotonic() - t0
+            msg = json.loads(raw)
+            if msg["type"] == "error":
+                stats.errors.append(msg["message"])
+            if msg["type"] != "segment":
+                continue
+            if msg["status"] == "draft":
+                stats.draft_latency.append(now - msg["end"])
+            elif msg["text"]:
+                finals.append((now, msg))
+        await send_task
+    for utt in corpus.utts:
+        # the final covering this utterance's end of speech
+        match = [(t, m) for t, m in finals if m["start"] - 0.3 <= utt.end <= m["end"] + 0.3]
+        if not match:
+            stats.late_or_missing += 1
+            continue
+        stats.final_latency.append(match[0][0] - utt.end)
+    stats.text = " ".join(m["text"] for _, m in finals)
+    return stats
+
+
+def offline_transcript(corpus: Corpus) -> str:
+    """The same model, run offline over each recording (faster-whisper's own transcribe)."""
+    from faster_whisper import WhisperModel
+
+    from livetranslate.asr.whisper import bundled_model_path
+
+    model = WhisperModel(str(bundled_model_path("tiny.en")), device="cpu", compute_type="int8", cpu_threads=2)
+    texts = []
+    for u in corpus.utts:
+        a = corpus.audio[int((u.start - 0.3) * 16000) : int((u.end + 0.3) * 16000)]
+        segs, _ = model.transcribe(a, language="en", beam_size=1, condition_on_previous_text=False)
+        texts.append(" ".join(s.text.strip() for s in segs))
+    return " ".join(texts)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "LIVETRANSLATE_DATA_DIR": str(data_dir), "LIVETRANSLATE_PORT": str(port),
+           "LIVETRANSLATE_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen([sys.executable, "-m", "livetranslate", "serve"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("server did not start")
+
+
+async def measure(base: str, pid: int, corpus: Corpus, n: int) -> dict:
+    import httpx
+    import psutil
+
+    proc = psutil.Process(pid)
+    cpu0 = sum(proc.cpu_times()[:2])
+    peak_rss = proc.memory_info().rss
+    done = asyncio.Event()
+
+    async def sample_rss():
+        nonlocal peak_rss
+        while not done.is_set():
+            peak_rss = max(peak_rss, proc.memory_info().rss)
+            await asyncio.sleep(0.25)
+
+    sampler = asyncio.create_task(sample_rss())
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        ws_base = base.replace("http://", "ws://")
+        # staggered starts, as real meetings do not all begin on the same 100 ms
+        results = await asyncio.gather(*(run_stream(ws_base, http, corpus, i * 0.37) for i in range(n)))
+    done.set()
+    await sampler
+    cpu = sum(proc.cpu_times()[:2]) - cpu0
+    finals = [x for r in results for x in r.final_latency]
+    drafts = [x for r in results for x in r.draft_latency]
+    audio_s = corpus.audio.size / 16000 * n
+    return {
+        "streams": n,
+        "final_p50": float(np.percentile(finals, 50)) if finals else float("nan"),
+        "final_p95": float(np.percentile(finals, 95)) if finals else float("nan"),
+        "draft_p50": float(np.percentile(drafts, 50)) if drafts else float("nan"),
+        "wer": float(np.mean([wer(corpus.reference, r.text) for r in results])),
+        "texts": [r.text for r in results],
+        "missing": sum(r.late_or_missing for r in results),
+        "errors": sum(len(r.errors) for r in results),
+        "rtf": cpu / audio_s,
+        "rss_mb": peak_rss / 2**20,
+    }
+
+
+def machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {platform.system()}"
+
+
+def table(rows: list[dict], offline_wer: float) -> str:
+    lines = [
+        "| streams | final p50 (s) | final p95 (s) | draft p50 (s) | WER streamed | WER offline | missing finals | server CPU / audio s | server RSS peak (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['streams']} | {r['final_p50']:.2f} | {r['final_p95']:.2f} | {r['draft_p50']:.2f} | "
+            f"{r['wer'] * 100:.1f} % | {offline_wer * 100:.1f} % | {r['missing']} | {r['rtf']:.3f} | {r['rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--streams", type=int, nargs="+", default=None, help="concurrent streams to measure")
+    ap.add_argument("--quick", action="store_true", help="small corpus, N=1: a CI-sized check")
+    ap.add_argument("--write", type=Path, help="replace the streaming section of this markdown file")
+    args = ap.parse_args()
+    streams = args.streams or ([1] if args.quick else [1, 2, 4])
+
+    corpus = build_corpus(args.quick)
+    print(f"corpus: {len(corpus.utts)} utterances, {corpus.audio.size / 16000:.1f} s per stream", flush=True)
+    offline = offline_transcript(corpus)
+    offline_wer = wer(corpus.reference, offline)
+    with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
+        proc, base = start_server(Path(data_dir))
+        try:
+            rows = []
+            for n in streams:
+                row = asyncio.run(measure(base, proc.pid, corpus, n))
+                row["wer_vs_offline"] = float(np.mean([wer(offline, t) for t in row.pop("texts")]))
+                rows.append(row)
+                print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    command = "python bench/stream_bench.py " + " ".join(sys.argv[1:])
+    report = (
+        f"## Streaming (issue: core)\n\nCommand: `{command.strip()}`  \nMachine: {machine()}  \n"
+        f"Model: tiny.en (CTranslate2 int8, bundled), default settings.  \n"
+        f"Corpus per stream: {len(corpus.utts)} utterances (5 LibriVox recordings + espeak-ng meeting sentences), "
+        f"{corpus.audio.size / 16000:.0f} s, sent in {CHUNK_S * 1000:.0f} ms chunks at real-time pace.\n\n"
+        + table(rows, offline_wer)
+        + "\n\nFinal latency: from the end of speech (Silero VAD on the source file) to the final caption "
+        "arriving at the client. Draft latency: from the end of the audio a draft covers to its arrival. "
+        "Server CPU / audio s: CPU seconds the server spent per second of audio (real-time factor).\n"
+    )
+    print()
+    print(report)
+    if args.write:
+        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n\n"
+        start = text.find("## Streaming (issue: core)")
+        if start >= 0:
+            end = text.find("\n## ", start + 1)
+            text = text[:start] + report + (text[end + 1 :] if end >= 0 else "")
+        else:
+            text = text.rstrip() + "\n\n" + report
+        args.write.write_text(text)
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
