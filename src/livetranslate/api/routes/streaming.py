@@ -45,6 +45,20 @@ async def _send_error(ws: WebSocket, exc: LiveTranslateError, close: bool = True
         await _close(ws, exc.close_code, exc.message)
 
 
+@contextlib.asynccontextmanager
+async def _errors_close(ws: WebSocket, what: str):
+    """Turn what goes wrong on a socket into an error message and a close code."""
+    try:
+        yield
+    except WebSocketDisconnect:
+        pass
+    except LiveTranslateError as e:
+        await _send_error(ws, e)
+    except Exception:
+        log.exception("%s failed", what)
+        await _close(ws, 1011, "internal error; what was accepted is kept")
+
+
 class _Forwarder:
     """Sends a subscription's events to one socket and remembers the last seq sent."""
 
@@ -97,45 +111,39 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
         await _close(ws, 1001, reason)
 
     try:
-        start = await _receive_start(ws)
-        pipeline, offset = await sessions.go_live(session_id, start, terminate)
-        live = True
-        forward_task = asyncio.create_task(forwarder.run(), name=f"forward-audio-{session_id}")
-        await ws.send_text(
-            ReadyMessage(
-                session_id=session_id,
-                format=start.format,
-                sample_rate=start.sample_rate or 0,
-                channels=start.channels,
-                audio_offset=round(offset, 3),
-            ).to_json()
-        )
-        while True:
-            msg = await ws.receive()
-            if msg["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(msg.get("code", 1000))
-            data = msg.get("bytes")
-            if data is not None:
-                if len(data) > max_frame:
-                    raise TooLarge(f"binary frame of {len(data)} bytes is over the limit of {max_frame} bytes")
-                await pipeline.feed(data)
-                continue
-            control = parse_client_message(msg.get("text") or "")
-            if isinstance(control, StartMessage):
-                raise InvalidInput("this socket has already started; send audio frames or {\"type\":\"stop\"}")
-            break  # stop
-        live = False
-        ended = await sessions.finish(session_id, end=True)
-        if ended is not None:
-            await forwarder.wait_sent(ended.seq)
-        await _close(ws, 1000, "session ended")
-    except WebSocketDisconnect:
-        pass
-    except LiveTranslateError as e:
-        await _send_error(ws, e)
-    except Exception:
-        log.exception("audio socket of session %s failed", session_id)
-        await _close(ws, 1011, "internal error; accepted audio is kept")
+        async with _errors_close(ws, f"audio socket of session {session_id}"):
+            start = await _receive_start(ws)
+            pipeline, offset = await sessions.go_live(session_id, start, terminate)
+            live = True
+            forward_task = asyncio.create_task(forwarder.run(), name=f"forward-audio-{session_id}")
+            await ws.send_text(
+                ReadyMessage(
+                    session_id=session_id,
+                    format=start.format,
+                    sample_rate=start.sample_rate or 0,
+                    channels=start.channels,
+                    audio_offset=round(offset, 3),
+                ).to_json()
+            )
+            while True:
+                msg = await ws.receive()
+                if msg["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(msg.get("code", 1000))
+                data = msg.get("bytes")
+                if data is not None:
+                    if len(data) > max_frame:
+                        raise TooLarge(f"binary frame of {len(data)} bytes is over the limit of {max_frame} bytes")
+                    await pipeline.feed(data)
+                    continue
+                control = parse_client_message(msg.get("text") or "")
+                if isinstance(control, StartMessage):
+                    raise InvalidInput("this socket has already started; send audio frames or {\"type\":\"stop\"}")
+                break  # stop
+            live = False
+            ended = await sessions.finish(session_id, end=True)
+            if ended is not None:
+                await forwarder.wait_sent(ended.seq)
+            await _close(ws, 1000, "session ended")
     finally:
         if live:  # socket gone or bad input: keep what was accepted, the session pauses
             with contextlib.suppress(Exception):
@@ -170,44 +178,38 @@ async def events_socket(ws: WebSocket, session_id: str) -> None:
     sub: Subscription | None = None
     receiver = asyncio.create_task(_drain_client(ws), name=f"events-recv-{session_id}")
     try:
-        raw = ws.query_params.get("after_seq", "0")
-        if not raw.isdigit():
-            raise InvalidInput(f"after_seq must be a non-negative integer, not {raw!r}")
-        last = int(raw)
-        await asyncio.to_thread(services.db.call, crud.get_session, session_id=session_id)
-        sub = services.bus.subscribe(session_id)  # before the replay: nothing falls between
-        ended, last = await _replay(ws, services, session_id, last)
-        while not ended:
-            if sub.overflowed:
-                await _send_error(
-                    ws,
-                    InvalidInput(f"subscriber too slow; reconnect with after_seq={last}"),
-                    close=False,
-                )
-                await _close(ws, CLOSE_LAGGING, f"lagging; reconnect with after_seq={last}")
-                return
-            getter = asyncio.ensure_future(sub.queue.get())
-            done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
-                getter.cancel()
-                return  # the client went away
-            seq, payload = getter.result()
-            if seq <= last:
-                continue
-            if seq > last + 1:  # cannot happen with an in-order bus; heal from the store if it does
-                ended, last = await _replay(ws, services, session_id, last)
-                continue
-            await ws.send_text(payload)
-            last = seq
-            ended = '"type":"session.ended"' in payload
-        await _close(ws, 1000, "session ended")
-    except WebSocketDisconnect:
-        pass
-    except LiveTranslateError as e:
-        await _send_error(ws, e)
-    except Exception:
-        log.exception("events socket of session %s failed", session_id)
-        await _close(ws, 1011, "internal error")
+        async with _errors_close(ws, f"events socket of session {session_id}"):
+            raw = ws.query_params.get("after_seq", "0")
+            if not raw.isdigit():
+                raise InvalidInput(f"after_seq must be a non-negative integer, not {raw!r}")
+            last = int(raw)
+            await asyncio.to_thread(services.db.call, crud.get_session, session_id=session_id)
+            sub = services.bus.subscribe(session_id)  # before the replay: nothing falls between
+            ended, last = await _replay(ws, services, session_id, last)
+            while not ended:
+                if sub.overflowed:
+                    await _send_error(
+                        ws,
+                        InvalidInput(f"subscriber too slow; reconnect with after_seq={last}"),
+                        close=False,
+                    )
+                    await _close(ws, CLOSE_LAGGING, f"lagging; reconnect with after_seq={last}")
+                    return
+                getter = asyncio.ensure_future(sub.queue.get())
+                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                if getter not in done:
+                    getter.cancel()
+                    return  # the client went away
+                seq, payload = getter.result()
+                if seq <= last:
+                    continue
+                if seq > last + 1:  # cannot happen with an in-order bus; heal from the store if it does
+                    ended, last = await _replay(ws, services, session_id, last)
+                    continue
+                await ws.send_text(payload)
+                last = seq
+                ended = '"type":"session.ended"' in payload
+            await _close(ws, 1000, "session ended")
     finally:
         receiver.cancel()
         if sub is not None:
