@@ -21,6 +21,18 @@ class Subscription:
     session_id: str
     queue: asyncio.Queue[tuple[int, str]]
     overflowed: bool = field(default=False)
+    closed: str | None = field(default=None)
+    """Why the session went away (deleted); the reader closes its socket with this reason."""
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def get(self) -> tuple[int, str] | None:
+        """The next event, or None once the subscription overflowed or was closed."""
+        while self.queue.empty():
+            if self.overflowed or self.closed:
+                return None
+            self.wakeup.clear()
+            await self.wakeup.wait()
+        return self.queue.get_nowait()
 
 
 class InProcessBus:
@@ -51,6 +63,13 @@ class InProcessBus:
                 sub.queue.put_nowait((seq, payload))
             except asyncio.QueueFull:
                 sub.overflowed = True  # the reader sees the flag and closes with 'resume'
+            sub.wakeup.set()
+
+    def close_session(self, session_id: str, reason: str) -> None:
+        """The session is gone: every subscriber stops after what it has queued."""
+        for sub in list(self._subs.get(session_id, ())):
+            sub.closed = reason
+            sub.wakeup.set()
 
 
 class Publisher:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import pcm16
+from tests.conftest import pcm16, read_events
 
 
 def test_create_get_list_delete(server):
@@ -44,6 +46,19 @@ def test_delete_live_session_closes_its_socket(server, librivox):
         assert ws.close_code == 1001 and "deleted" in ws.close_reason
     with server.client() as c:
         assert c.get(f"/v1/sessions/{s['id']}").status_code == 404
+
+
+def test_delete_closes_the_events_sockets_of_the_session(server):
+    s = server.create_session(title="watched")
+    seen = {}
+    reader = threading.Thread(target=lambda: seen.update(r=read_events(server, s["id"], timeout=60)))
+    reader.start()
+    time.sleep(1.0)  # the reader is subscribed
+    with server.client() as c:
+        assert c.delete(f"/v1/sessions/{s['id']}").status_code == 204
+    reader.join(30)
+    events, code = seen["r"]
+    assert events == [] and code == 1001
 
 
 def test_health_and_metrics(server):

@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.start()
         vad = SileroVad()
         bus = InProcessBus(settings.subscriber_queue_size)
-        sessions = SessionService(settings=settings, db=db, engine=engine, vad=vad, publisher=Publisher(db, bus))
+        sessions = SessionService(
+            settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus)
+        )
         app.state.services = Services(settings, db, engine, vad, bus, sessions)
         log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
         try:

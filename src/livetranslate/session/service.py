@@ -18,7 +18,7 @@ from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
 from livetranslate.audio import make_decoder
 from livetranslate.errors import Conflict, LiveTranslateError
 from livetranslate.events import SessionEndedEvent, SessionStatusEvent, StartMessage
-from livetranslate.publish import Publisher
+from livetranslate.publish import InProcessBus, Publisher
 from livetranslate.session.pipeline import SessionPipeline
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionRow, SessionStatus
@@ -37,12 +37,20 @@ class _Live:
 
 class SessionService:
     def __init__(
-        self, *, settings: Settings, db: Database, engine: AsrEngine, vad: SileroVad, publisher: Publisher
+        self,
+        *,
+        settings: Settings,
+        db: Database,
+        engine: AsrEngine,
+        vad: SileroVad,
+        bus: InProcessBus,
+        publisher: Publisher,
     ) -> None:
         self._settings = settings
         self._db = db
         self._engine = engine
         self._vad = vad
+        self._bus = bus
         self._publisher = publisher
         self._live: dict[str, _Live] = {}
 
@@ -71,6 +79,7 @@ class SessionService:
             await live.terminate("session deleted")
         row = await asyncio.to_thread(self._db.call, crud.delete_session, session_id=session_id)
         self._publisher.forget(session_id)
+        self._bus.close_session(session_id, "session deleted")
         if row.audio_path:
             Path(row.audio_path).unlink(missing_ok=True)
 

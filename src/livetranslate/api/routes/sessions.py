@@ -27,7 +27,9 @@ SUPPORTED_TARGETS: tuple[str, ...] = ()
 class SessionCreate(BaseModel):
     title: str | None = Field(None, max_length=300)
     language: str | None = Field(
-        "en", description="Spoken language (ISO 639-1), or null to detect it (multilingual models)."
+        "en",
+        description="Spoken language (ISO 639-1), or null to detect it (multilingual models). "
+        "Omitted: the server's default_language.",
     )
     targets: list[str] = Field(default_factory=list, description="Languages to translate into.")
 
@@ -81,7 +83,8 @@ async def create_session(services: ServicesDep, body: Annotated[SessionCreate, B
         raise UnsupportedLanguage(
             f"translation targets {unsupported} are not supported; supported: {list(SUPPORTED_TARGETS) or 'none yet'}"
         )
-    row = await services.sessions.create(title=body.title, language=body.language, targets=body.targets)
+    language = body.language if "language" in body.model_fields_set else services.settings.default_language
+    row = await services.sessions.create(title=body.title, language=language, targets=body.targets)
     return SessionOut.of(row)
 
 

@@ -80,7 +80,10 @@ class _Forwarder:
                     close=False,
                 )
                 return
-            seq, payload = await self._sub.queue.get()
+            item = await self._sub.get()
+            if item is None:
+                return
+            seq, payload = item
             await self._ws.send_text(payload)
             self.last_sent = seq
             self._advanced.set()
@@ -195,12 +198,18 @@ async def events_socket(ws: WebSocket, session_id: str) -> None:
                     )
                     await _close(ws, CLOSE_LAGGING, f"lagging; reconnect with after_seq={last}")
                     return
-                getter = asyncio.ensure_future(sub.queue.get())
+                getter = asyncio.ensure_future(sub.get())
                 done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
                 if getter not in done:
                     getter.cancel()
                     return  # the client went away
-                seq, payload = getter.result()
+                item = getter.result()
+                if item is None:
+                    if sub.closed:
+                        await _close(ws, 1001, sub.closed)
+                        return
+                    continue  # overflowed: handled at the top of the loop
+                seq, payload = item
                 if seq <= last:
                     continue
                 if seq > last + 1:  # cannot happen with an in-order bus; heal from the store if it does
