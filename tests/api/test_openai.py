@@ -92,3 +92,13 @@ def test_missing_file_and_too_large_upload(server):
             files={"file": ("big.wav", io.BytesIO(b"\0" * (26 << 20)))},
         )
         assert r.status_code == 413 and "limit" in json.loads(r.text)["error"]["message"]
+
+        def chunks():  # no Content-Length: the limit holds on what arrives
+            yield b"--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n"
+            for _ in range(27):
+                yield b"\0" * (1 << 20)
+
+        r = c.post(
+            "/v1/audio/transcriptions", content=chunks(), headers={"content-type": "multipart/form-data; boundary=x"}
+        )
+        assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"

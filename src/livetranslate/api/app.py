@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livetranslate import __version__, metrics
+from livetranslate.api.limits import BodyLimit
 from livetranslate.asr import AsrEngine, WhisperAsr
 from livetranslate.errors import LiveTranslateError
 from livetranslate.publish import InProcessBus, Publisher
@@ -100,6 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail)), status_code=exc.status_code)
+
+    # multipart framing on top of the largest accepted file
+    app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
 
     from livetranslate.api.routes import health, openai, sessions, streaming
 

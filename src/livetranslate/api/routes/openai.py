@@ -7,7 +7,7 @@ import asyncio
 import json
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from livetranslate.api.deps import ServicesDep
 from livetranslate.asr import SegmenterOptions
@@ -22,15 +22,7 @@ router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
 MODEL_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
 
 
-async def _check_length(request: Request, services: ServicesDep) -> None:
-    """Refuse an oversized upload from its Content-Length, before reading it."""
-    length = request.headers.get("content-length")
-    limit = services.settings.max_upload_bytes
-    if length and length.isdigit() and int(length) > limit + 64 * 1024:
-        raise TooLarge(f"upload of {int(length)} bytes is over the limit of {limit} bytes")
-
-
-@router.post("/transcriptions", dependencies=[Depends(_check_length)])
+@router.post("/transcriptions")
 async def create_transcription(
     services: ServicesDep,
     file: Annotated[UploadFile, File(description="Audio in any format PyAV decodes (wav, mp3, ogg, webm, m4a, flac...).")],

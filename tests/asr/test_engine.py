@@ -1,0 +1,67 @@
+"""The shared engine: one model, work off the event loop, finals before drafts before files."""
+
+from __future__ import annotations
+
+import asyncio
+
+from livetranslate.asr import AsrEngine, DecodeOptions, Priority, WhisperAsr
+from tests.conftest import wer
+
+
+def test_finals_jump_ahead_of_waiting_drafts_and_batch_work(librivox):
+    engine = AsrEngine(WhisperAsr("tiny.en"), workers=1)
+    order: list[str] = []
+
+    async def job(name: str, clip, priority: Priority):
+        result = await engine.transcribe(clip.audio, DecodeOptions(), priority)
+        order.append(name)
+        return result
+
+    async def main():
+        engine.start()
+        try:
+            # the worker takes the first job at once; the rest wait in the queue
+            tasks = [asyncio.create_task(job("batch-0", librivox[0], Priority.BATCH))]
+            await asyncio.sleep(0.05)
+            tasks += [asyncio.create_task(job(f"draft-{i}", librivox[2], Priority.DRAFT)) for i in range(2)]
+            tasks += [asyncio.create_task(job("batch-1", librivox[3], Priority.BATCH))]
+            tasks += [asyncio.create_task(job("final", librivox[4], Priority.FINAL))]
+            results = await asyncio.gather(*tasks)
+        finally:
+            engine.stop()
+        return results
+
+    results = asyncio.run(main())
+    assert order == ["batch-0", "final", "draft-0", "draft-1", "batch-1"]
+    assert wer(librivox[4].text, results[-1].text) <= 0.2
+    assert not engine.running
+
+
+def test_the_event_loop_stays_responsive_during_decodes(librivox):
+    engine = AsrEngine(WhisperAsr("tiny.en"), workers=1)
+    gaps: list[float] = []
+
+    async def ticker(stop: asyncio.Event):
+        loop = asyncio.get_running_loop()
+        last = loop.time()
+        while not stop.is_set():
+            await asyncio.sleep(0.01)
+            now = loop.time()
+            gaps.append(now - last)
+            last = now
+
+    async def main():
+        engine.start()
+        stop = asyncio.Event()
+        tick = asyncio.create_task(ticker(stop))
+        try:
+            for clip in librivox:
+                await engine.transcribe(clip.audio, DecodeOptions(), Priority.FINAL)
+        finally:
+            stop.set()
+            await tick
+            engine.stop()
+
+    asyncio.run(main())
+    # decodes take 0.1-0.5 s each; the loop never waited for one of them
+    assert len(gaps) > 20 and max(gaps) < 0.1
