@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = SessionService(
             settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus)
         )
+        await sessions.recover()
         app.state.services = Services(settings, db, engine, vad, bus, sessions)
         log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
         try:

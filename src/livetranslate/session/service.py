@@ -160,6 +160,22 @@ class SessionService:
             raise error
         return None
 
+    async def recover(self) -> list[str]:
+        """At start-up (embedded mode: this process owns every session): sessions a crashed
+        process left live become paused, their timeline taken from the audio kept on disk."""
+        rows = await asyncio.to_thread(self._db.call, crud.interrupted_sessions)
+        for row in rows:
+            seconds = row.audio_seconds
+            if row.audio_path and Path(row.audio_path).is_file():
+                seconds = max(seconds, Path(row.audio_path).stat().st_size / (2 * 16000))
+            await asyncio.to_thread(
+                self._db.call, crud.set_status, session_id=row.id, status=SessionStatus.paused,
+                audio_seconds=round(seconds, 3),
+            )
+            await self._publisher.publish(row.id, SessionStatusEvent(status="paused", audio_seconds=round(seconds, 3)))
+            log.warning("session %s was live when the server stopped; it is paused at %.1f s", row.id, seconds)
+        return [row.id for row in rows]
+
     async def shutdown(self) -> None:
         """Server stopping: finish every live session (their finals are stored), leave them paused."""
         await asyncio.gather(

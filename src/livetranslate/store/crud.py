@@ -102,3 +102,8 @@ def final_segments(db: Session, *, session_id: str) -> list[SegmentRow]:
     return list(
         db.scalars(select(SegmentRow).where(SegmentRow.session_id == session_id).order_by(SegmentRow.start)).all()
     )
+
+
+def interrupted_sessions(db: Session) -> list[SessionRow]:
+    """Sessions left ``live`` by a process that stopped without finishing them."""
+    return list(db.scalars(select(SessionRow).where(SessionRow.status == SessionStatus.live)).all())
