@@ -25,6 +25,9 @@ AUDIO_DECODE_SECONDS = Histogram(
     "Time to decode, resample and VAD one received audio frame.",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
 )
+ASR_BATCH = Histogram(
+    "livetranslate_asr_batch_size", "Utterances decoded together in one batch.", buckets=(1, 2, 3, 4, 6, 8, 12, 16)
+)
 ASR_QUEUE = Gauge("livetranslate_asr_queue_depth", "Decodes waiting for a worker.")
 ACTIVE_SESSIONS = Gauge("livetranslate_active_sessions", "Sessions with live audio.")
 CONNECTIONS = Gauge("livetranslate_websocket_connections", "Open WebSocket connections.", ["kind"])

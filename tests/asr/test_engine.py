@@ -9,7 +9,7 @@ from tests.conftest import wer
 
 
 def test_finals_jump_ahead_of_waiting_drafts_and_batch_work(librivox):
-    engine = AsrEngine(WhisperAsr("tiny.en"), workers=1)
+    engine = AsrEngine(WhisperAsr("tiny.en"), workers=1, max_batch=1)
     order: list[str] = []
 
     async def job(name: str, clip, priority: Priority):
@@ -65,3 +65,35 @@ def test_the_event_loop_stays_responsive_during_decodes(librivox):
     asyncio.run(main())
     # decodes take 0.1-0.5 s each; the loop never waited for one of them
     assert len(gaps) > 20 and max(gaps) < 0.1
+
+
+def test_waiting_jobs_of_many_sessions_are_decoded_as_one_batch(librivox):
+    asr = WhisperAsr("tiny.en")
+    engine = AsrEngine(asr, workers=1, max_batch=8)
+    alone = [asr.transcribe(c.audio, DecodeOptions()).text for c in librivox]
+    calls: list[int] = []
+    batch_fn = asr.transcribe_batch
+
+    def counting(items):
+        calls.append(len(items))
+        return batch_fn(items)
+
+    asr.transcribe_batch = counting
+
+    async def main():
+        engine.start()
+        try:
+            blocker = asyncio.create_task(engine.transcribe(librivox[0].audio, DecodeOptions(), Priority.FINAL))
+            await asyncio.sleep(0.02)  # the worker is busy with it; the rest queue up
+            rest = [
+                asyncio.create_task(engine.transcribe(c.audio, DecodeOptions(), Priority.FINAL)) for c in librivox
+            ]
+            return await blocker, await asyncio.gather(*rest)
+        finally:
+            engine.stop()
+
+    _, results = asyncio.run(main())
+    assert calls == [1, 5]
+    for clip, single, batched in zip(librivox, alone, results):
+        assert wer(single, batched.text) <= 0.1, (single, batched.text)
+        assert batched.words and batched.words[-1].end <= clip.audio.size / 16000 + 0.1

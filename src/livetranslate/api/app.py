@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             workers=settings.asr_workers,
             encoder_window=settings.encoder_window,
         )
-        engine = AsrEngine(asr, settings.asr_workers)
+        engine = AsrEngine(
+            asr, settings.asr_workers, max_batch=settings.asr_max_batch, batch_wait_ms=settings.asr_batch_wait_ms
+        )
         await asyncio.to_thread(engine.warm_up)
         engine.start()
         vad = SileroVad()

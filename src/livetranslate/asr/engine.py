@@ -1,9 +1,13 @@
 """The shared ASR engine: the only place that touches the model.
 
 All sessions of a process submit work here. Worker threads (started by :meth:`start`, not
-by the constructor) take jobs from one priority queue — finals before drafts before batch
-file work — so a long upload or a chatty session never holds back another session's final.
-Callers await a future; inference never runs on the event loop.
+by the constructor) take jobs from one priority queue — finals before drafts before file
+work — so a long upload or a chatty session never holds back another session's final.
+A worker takes every compatible job already waiting (up to ``max_batch``) and decodes them
+as one batch: under load, sessions share the decoder's passes (its cost per item fell from
+0.12 s alone to 0.04 s at four here). A batch that starts with a draft waits up to
+``batch_wait_ms`` for company; a final never waits. Callers await a future; inference
+never runs on the event loop.
 """
 
 from __future__ import annotations
@@ -41,9 +45,11 @@ class _Job:
 
 
 class AsrEngine:
-    def __init__(self, asr: WhisperAsr, workers: int = 1) -> None:
+    def __init__(self, asr: WhisperAsr, workers: int = 1, *, max_batch: int = 8, batch_wait_ms: int = 10) -> None:
         self.asr = asr
         self._workers = workers
+        self._max_batch = max_batch
+        self._batch_wait = batch_wait_ms / 1000
         self._queue: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
         self._order = itertools.count()
         self._threads: list[threading.Thread] = []
@@ -80,21 +86,50 @@ class AsrEngine:
 
     def _work(self) -> None:
         while True:
-            _, _, job = self._queue.get()
-            if job is None:
+            first = self._queue.get()
+            if first[2] is None:
                 return
-            metrics.ASR_QUEUE.dec()
-            if job.future.cancelled():
+            batch = self._collect(first)
+            metrics.ASR_QUEUE.dec(len(batch))
+            jobs = [job for job in batch if not job.future.cancelled()]
+            if not jobs:
                 continue
+            metrics.ASR_BATCH.observe(len(jobs))
             started = time.perf_counter()
             try:
-                result = self.asr.transcribe(job.audio, job.options)
-            except Exception as e:  # delivered to the awaiting caller, which decides
-                log.exception("ASR job failed")
-                job.loop.call_soon_threadsafe(_set_exception, job.future, e)
+                results = self.asr.transcribe_batch([(job.audio, job.options) for job in jobs])
+            except Exception as e:  # delivered to the awaiting callers, which decide
+                log.exception("ASR batch of %d failed", len(jobs))
+                for job in jobs:
+                    job.loop.call_soon_threadsafe(_set_exception, job.future, e)
                 continue
-            metrics.ASR_DECODE_SECONDS.labels(job.kind).observe(time.perf_counter() - started)
-            job.loop.call_soon_threadsafe(_set_result, job.future, result)
+            elapsed = time.perf_counter() - started
+            for job, result in zip(jobs, results):
+                metrics.ASR_DECODE_SECONDS.labels(job.kind).observe(elapsed)
+                job.loop.call_soon_threadsafe(_set_result, job.future, result)
+
+    def _collect(self, first: tuple[int, int, _Job]) -> list[_Job]:
+        """The first job and every compatible one waiting now (drafts wait a little for company)."""
+        lead = first[2]
+        batch = [lead]
+        put_back = []
+        deadline = time.monotonic() + (self._batch_wait if first[0] == Priority.DRAFT else 0.0)
+        while len(batch) < self._max_batch:
+            remaining = deadline - time.monotonic()
+            try:
+                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item[2] is None:  # stop() was called: finish this batch first
+                put_back.append(item)
+                break
+            if item[2].options.beam_size != lead.options.beam_size:
+                put_back.append(item)
+                continue
+            batch.append(item[2])
+        for item in put_back:
+            self._queue.put(item)
+        return batch
 
 
 def _set_result(fut: asyncio.Future, value) -> None:

@@ -126,7 +126,7 @@ class SessionPipeline:
     def _segment(self, audio: np.ndarray, arrived_at: float) -> list[Utterance]:
         if audio.size == 0:
             return []
-        if self._audio_file is not None:
+        if self._audio_file is not None and not self._audio_file.closed:
             self._audio_file.write(to_pcm16(audio))
         metrics.AUDIO_SECONDS.inc(audio.size / SAMPLE_RATE)
         return self._segmenter.push(audio, arrived_at)
