@@ -109,7 +109,8 @@ class AsrEngine:
                 job.loop.call_soon_threadsafe(_set_result, job.future, result)
 
     def _collect(self, first: tuple[int, int, _Job]) -> list[_Job]:
-        """The first job and every compatible one waiting now (drafts wait a little for company)."""
+        """The first job and every compatible one waiting now, of the same or a more urgent
+        priority (a batch led by a draft waits a little for company)."""
         lead = first[2]
         batch = [lead]
         put_back = []
@@ -123,6 +124,9 @@ class AsrEngine:
             if item[2] is None:  # stop() was called: finish this batch first
                 put_back.append(item)
                 break
+            if item[0] > first[0]:  # a final-led batch takes finals only: a batch is as slow as its longest
+                put_back.append(item)
+                break  # the rest of the queue is less urgent still
             if item[2].options.beam_size != lead.options.beam_size:
                 put_back.append(item)
                 continue

@@ -3,10 +3,10 @@
     bytes → decode/resample → VAD + utterances → shared ASR engine → SegmentEvent → publish
 
 The pipeline only wires stages; each stage lives in its own module. Audio work (decode,
-VAD) runs in a thread per received frame; Whisper runs in the engine's workers. Per
-session, utterances are decoded one at a time in order — finals first, and at most one
-draft (the newest) waiting — so events of a session are always in order and a final is
-never overtaken by a stale draft.
+VAD) runs in a thread per received frame; Whisper runs in the engine's workers. A final
+goes to the engine the moment its utterance ends (it never waits for a draft of its
+session) and finals are published in utterance order; at most one draft per session is
+decoding, always the newest, and a draft whose final is on the way is dropped.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import BinaryIO
 import numpy as np
 
 from livetranslate import metrics
-from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Utterance, UtteranceSegmenter
+from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Transcription, Utterance, UtteranceSegmenter
 from livetranslate.audio import Decoder, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
@@ -59,18 +59,23 @@ class SessionPipeline:
         self._audio_file = audio_file
         self._start_seconds = segmenter.session_seconds
 
-        self._finals: deque[Utterance] = deque()
-        self._draft: Utterance | None = None
+        self._finals: deque[tuple[Utterance, asyncio.Future | None]] = deque()  # decoding, in order
+        self._finalized: set[str] = set()  # segments whose final is decoding or waiting to be published
+        self._draft: Utterance | None = None  # the newest draft not yet decoding
         self._drafted: set[str] = set()  # segments with a published draft and no final yet
-        self._wake = asyncio.Event()
+        self._final_wake = asyncio.Event()
+        self._draft_wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._closing = False
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
 
     # --- lifecycle
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._transcribe_loop(), name=f"transcribe-{self.session_id}")
+        self._tasks = [
+            asyncio.create_task(self._final_loop(), name=f"finals-{self.session_id}"),
+            asyncio.create_task(self._draft_loop(), name=f"drafts-{self.session_id}"),
+        ]
 
     async def feed(self, data: bytes) -> None:
         """Decode, store and segment one received frame. Raises UnsupportedMedia."""
@@ -93,19 +98,21 @@ class SessionPipeline:
                 log.warning("session %s: audio tail dropped: %s", self.session_id, e)
         utterances = await asyncio.to_thread(self._segment, rest, time.monotonic())
         self._submit(utterances + self._segmenter.flush())
+        self._draft = None  # the stream is over: only finals matter now
         self._closing = True
-        self._wake.set()
-        if self._task is not None:
-            await self._task
+        self._final_wake.set()
+        self._draft_wake.set()
+        await asyncio.gather(*self._tasks)
         if self._audio_file is not None:
             self._audio_file.close()
         if error is not None:
             raise error
 
     async def cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        pending = self._tasks + [decode for _, decode in self._finals if decode is not None]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         if self._audio_file is not None:
             self._audio_file.close()
 
@@ -133,68 +140,92 @@ class SessionPipeline:
 
     async def _wait_for_room(self) -> None:
         """Back-pressure: stop reading the socket while too much speech waits for Whisper."""
-        while sum(u.audio.size for u in self._finals) / SAMPLE_RATE > self._max_pending:
+        while sum(u.audio.size for u, _ in self._finals) / SAMPLE_RATE > self._max_pending:
             self._drained.clear()
             await self._drained.wait()
 
-    # --- ASR side (one task per session)
+    # --- ASR side: finals in order, at most one draft in flight
 
     def _submit(self, utterances: list[Utterance]) -> None:
         for u in utterances:
             if u.final:
-                self._finals.append(u)
+                # decoded at once, alongside any draft in flight: a final never waits for a draft
+                decode = (
+                    asyncio.ensure_future(self._engine.transcribe(u.audio, self._final_opts, Priority.FINAL))
+                    if u.speech
+                    else None
+                )
+                self._finals.append((u, decode))
+                self._finalized.add(u.segment_id)
                 if self._draft is not None and self._draft.segment_id == u.segment_id:
                     self._draft = None
+                self._final_wake.set()
             else:
                 self._draft = u
-        if utterances:
-            self._wake.set()
+                self._draft_wake.set()
 
-    async def _transcribe_loop(self) -> None:
+    async def _final_loop(self) -> None:
+        """Publish finals in utterance order as their decodes complete."""
         while True:
-            if self._finals:
-                u = self._finals.popleft()
-                self._drained.set()
-            elif self._draft is not None:
-                u, self._draft = self._draft, None
-            elif self._closing:
-                return
-            else:
-                await self._wake.wait()
-                self._wake.clear()
+            if not self._finals:
+                if self._closing:
+                    return
+                self._final_wake.clear()
+                await self._final_wake.wait()
                 continue
+            u, decode = self._finals[0]
+            result = None
+            if decode is not None:
+                try:
+                    result = await decode
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("session %s: final of segment %s failed", self.session_id, u.segment_id)
+            await self._publish_final(u, result)
+            self._finals.popleft()
+            self._finalized.discard(u.segment_id)
+            self._drained.set()
+
+    async def _draft_loop(self) -> None:
+        """Decode the newest draft; a draft whose final was submitted meanwhile is dropped."""
+        while True:
+            if self._draft is None:
+                if self._closing:
+                    return
+                self._draft_wake.clear()
+                await self._draft_wake.wait()
+                continue
+            u, self._draft = self._draft, None
             try:
-                await (self._final(u) if u.final else self._draft_(u))
+                result = await self._engine.transcribe(u.audio, self._draft_opts, Priority.DRAFT)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("session %s: segment %s failed", self.session_id, u.segment_id)
+                log.exception("session %s: draft of segment %s failed", self.session_id, u.segment_id)
+                continue
+            # noise; or its final is on the way; or an earlier final is still to be published
+            if result.rejected or u.segment_id in self._finalized or self._finals:
+                continue
+            self._drafted.add(u.segment_id)
+            await self._publish(u, "draft", result.text, result.language, [])
+            metrics.DRAFT_LATENCY.observe(time.monotonic() - u.heard_at)
 
-    async def _draft_(self, u: Utterance) -> None:
-        result = await self._engine.transcribe(u.audio, self._draft_opts, Priority.DRAFT)
-        if result.rejected or any(f.segment_id == u.segment_id for f in self._finals):
-            return  # noise, or the final of this segment is already waiting
-        await self._publish(u, "draft", result.text, result.language, [])
-        self._drafted.add(u.segment_id)
-        metrics.DRAFT_LATENCY.observe(time.monotonic() - u.heard_at)
-
-    async def _final(self, u: Utterance) -> None:
+    async def _publish_final(self, u: Utterance, result: Transcription | None) -> None:
         text, language, words = "", self._language, []
-        if u.speech:
-            result = await self._engine.transcribe(u.audio, self._final_opts, Priority.FINAL)
-            if result.rejected:
-                metrics.HALLUCINATIONS.labels(result.rejected).inc()
-            else:
-                text, language = result.text, result.language
-                words = [
-                    Word(
-                        word=w.word,
-                        start=round(u.start + w.start, 3),
-                        end=round(u.start + w.end, 3),
-                        probability=w.probability,
-                    )
-                    for w in result.words
-                ]
+        if result is not None and result.rejected:
+            metrics.HALLUCINATIONS.labels(result.rejected).inc()
+        elif result is not None:
+            text, language = result.text, result.language
+            words = [
+                Word(
+                    word=w.word,
+                    start=round(u.start + w.start, 3),
+                    end=round(u.start + w.end, 3),
+                    probability=w.probability,
+                )
+                for w in result.words
+            ]
         drafted = u.segment_id in self._drafted
         self._drafted.discard(u.segment_id)
         if not text and not drafted:
