@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
+from sqlalchemy.exc import SQLAlchemyError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -69,7 +70,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         sessions = SessionService(
             settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus)
         )
-        await sessions.recover()
+        try:
+            await sessions.recover()
+        except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
+            log.error("store unreachable at start, interrupted sessions not recovered: %s", e)
         app.state.services = Services(settings, db, engine, vad, bus, sessions)
         log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
         try:
