@@ -9,6 +9,7 @@ real-time factor (CPU seconds per audio second) and its resident memory.
     .venv/bin/python bench/stream_bench.py --streams 1 8   # chosen N
     .venv/bin/python bench/stream_bench.py --quick         # CI-sized (~1 min), prints only
     .venv/bin/python bench/stream_bench.py --write BENCHMARKS.md
+    .venv/bin/python bench/stream_bench.py --peer          # side by side with WhisperLive
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ SENTENCES = [
     "Thanks, that's all from me for today.",
 ]
 GAP_S = 1.5
+PEER_VENV = ROOT / "bench" / ".venv-whisperlive"
+WHISPERLIVE_MODEL = ""  # set in main: the tiny.en directory both systems load
 CHUNK_S = 0.1
 
 
@@ -150,14 +153,80 @@ async def run_stream(ws_base: str, http, corpus: Corpus, delay: float) -> Stream
             elif msg["text"]:
                 finals.append((now, msg))
         await send_task
+    _score_finals(stats, corpus, [(t, m["start"], m["end"], m["text"]) for t, m in finals])
+    return stats
+
+
+def _score_finals(stats: StreamStats, corpus: Corpus, finals: list[tuple[float, float, float, str]]) -> None:
+    """The same rule for every system: an utterance's final latency is the arrival of the first
+    final segment that covers its end of speech (within 0.5 s), counted from that end."""
     for utt in corpus.utts:
-        # the final covering this utterance's end of speech
-        match = [(t, m) for t, m in finals if m["start"] - 0.3 <= utt.end <= m["end"] + 0.3]
-        if not match:
+        times = [t for t, start, end, _ in finals if start - 0.5 <= utt.end <= end + 0.5]
+        if times:
+            stats.final_latency.append(min(times) - utt.end)
+        else:
             stats.late_or_missing += 1
-            continue
-        stats.final_latency.append(match[0][0] - utt.end)
-    stats.text = " ".join(m["text"] for _, m in finals)
+    stats.text = " ".join(text for _, _, _, text in sorted(finals, key=lambda f: f[1]))
+
+
+async def run_stream_whisperlive(ws_base: str, _http, corpus: Corpus, delay: float) -> StreamStats:
+    """The peer, through its own protocol: options JSON, float32 PCM frames, END_OF_AUDIO;
+    it answers with the last segments, each ``completed`` or not."""
+    import uuid
+
+    import websockets
+
+    await asyncio.sleep(delay)
+    stats = StreamStats()
+    completed: dict[str, tuple[float, float, float, str]] = {}  # start → (first seen, start, end, text)
+    step = int(CHUNK_S * 16000)
+    async with websockets.connect(ws_base, max_size=None) as ws:
+        await ws.send(json.dumps({
+            "uid": uuid.uuid4().hex, "language": "en", "task": "transcribe", "model": WHISPERLIVE_MODEL,
+            "use_vad": True, "send_last_n_segments": 10, "no_speech_thresh": 0.45, "clip_audio": False,
+            "same_output_threshold": 10,
+        }))
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if msg.get("message") == "SERVER_READY":
+                break
+            if msg.get("status") in ("WAIT", "ERROR"):
+                stats.errors.append(str(msg))
+                return stats
+        t0 = time.monotonic()
+        done_sending = asyncio.Event()
+
+        async def sender():
+            for k, i in enumerate(range(0, corpus.audio.size, step)):
+                await asyncio.sleep(max(0.0, t0 + (k + 1) * CHUNK_S - time.monotonic()))
+                await ws.send(corpus.audio[i : i + step].astype(np.float32).tobytes())
+            await ws.send(b"END_OF_AUDIO")
+            done_sending.set()
+
+        send_task = asyncio.create_task(sender())
+        last_partial: tuple[float, float, float, str] | None = None
+        while True:
+            try:
+                raw = await asyncio.wait_for(ws.recv(), 5.0 if done_sending.is_set() else 120)
+            except (asyncio.TimeoutError, websockets.ConnectionClosed):
+                break
+            now = time.monotonic() - t0
+            msg = json.loads(raw)
+            if msg.get("message") == "DISCONNECT":
+                break
+            for seg in msg.get("segments", []):
+                start, end, text = float(seg["start"]), float(seg["end"]), seg["text"].strip()
+                if seg.get("completed"):
+                    first = completed.get(seg["start"], (now,))[0]
+                    completed[seg["start"]] = (first, start, end, text)
+                else:
+                    stats.draft_latency.append(now - end)
+                    last_partial = (now, start, end, text)
+        await send_task
+    finals = list(completed.values())
+    if last_partial and all(abs(f[1] - last_partial[1]) > 0.01 for f in finals):
+        finals.append(last_partial)  # never completed before the end: its text still counts for WER
+    _score_finals(stats, corpus, finals)
     return stats
 
 
@@ -201,7 +270,23 @@ def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("server did not start")
 
 
-async def measure(base: str, pid: int, corpus: Corpus, n: int) -> dict:
+def start_whisperlive() -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(PEER_VENV / "bin" / "python"), str(ROOT / "bench" / "peer" / "whisperlive_server.py"), str(port),
+         WHISPERLIVE_MODEL],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    for _ in range(600):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc, f"ws://127.0.0.1:{port}"
+        time.sleep(0.2)
+    proc.kill()
+    raise SystemExit("WhisperLive did not start")
+
+
+async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> dict:
     import httpx
     import psutil
 
@@ -217,10 +302,11 @@ async def measure(base: str, pid: int, corpus: Corpus, n: int) -> dict:
             await asyncio.sleep(0.25)
 
     sampler = asyncio.create_task(sample_rss())
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+    runner = run_stream if system == "livetranslate" else run_stream_whisperlive
+    async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=60) as http:
         ws_base = base.replace("http://", "ws://")
         # staggered starts, as real meetings do not all begin on the same 100 ms
-        results = await asyncio.gather(*(run_stream(ws_base, http, corpus, i * 0.37) for i in range(n)))
+        results = await asyncio.gather(*(runner(ws_base, http, corpus, i * 0.37) for i in range(n)))
     done.set()
     await sampler
     cpu = sum(proc.cpu_times()[:2]) - cpu0
@@ -228,6 +314,7 @@ async def measure(base: str, pid: int, corpus: Corpus, n: int) -> dict:
     drafts = [x for r in results for x in r.draft_latency]
     audio_s = corpus.audio.size / 16000 * n
     return {
+        "system": system,
         "streams": n,
         "final_p50": float(np.percentile(finals, 50)) if finals else float("nan"),
         "final_p95": float(np.percentile(finals, 95)) if finals else float("nan"),
@@ -255,54 +342,86 @@ def machine() -> str:
 
 def table(rows: list[dict], offline_wer: float) -> str:
     lines = [
-        "| streams | final p50 (s) | final p95 (s) | draft p50 (s) | WER streamed | WER offline | streamed vs offline | missing finals | server CPU / audio s | server RSS peak (MB) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| system | streams | final p50 (s) | final p95 (s) | draft p50 (s) | WER | streamed vs offline | missing finals | server CPU / audio s | server RSS peak (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['streams']} | {r['final_p50']:.2f} | {r['final_p95']:.2f} | {r['draft_p50']:.2f} | "
-            f"{r['wer'] * 100:.1f} % | {offline_wer * 100:.1f} % | {r['wer_vs_offline'] * 100:.1f} % | "
+            f"| {r['system']} | {r['streams']} | {r['final_p50']:.2f} | {r['final_p95']:.2f} | {r['draft_p50']:.2f} | "
+            f"{r['wer'] * 100:.1f} % | {r['wer_vs_offline'] * 100:.1f} % | "
             f"{r['missing']} | {r['rtf']:.3f} | {r['rss_mb']:.0f} |"
         )
     return "\n".join(lines)
 
 
+def sustained(rows: list[dict], system: str) -> int:
+    """Largest N with final p95 <= 2 s, no missing final and WER within 2 points of its N=1 figure."""
+    mine = sorted((r for r in rows if r["system"] == system), key=lambda r: r["streams"])
+    if not mine:
+        return 0
+    base = mine[0]["wer"]
+    best = 0
+    for r in mine:
+        if r["final_p95"] <= 2.0 and r["missing"] == 0 and r["wer"] <= base + 0.02:
+            best = r["streams"]
+        else:
+            break
+    return best
+
+
 def main() -> None:
+    global WHISPERLIVE_MODEL
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--streams", type=int, nargs="+", default=None, help="concurrent streams to measure")
     ap.add_argument("--quick", action="store_true", help="small corpus, N=1: a CI-sized check")
+    ap.add_argument("--peer", action="store_true", help="also run WhisperLive (bench/peer/setup-whisperlive.sh)")
     ap.add_argument("--write", type=Path, help="replace the streaming section of this markdown file")
     args = ap.parse_args()
     streams = args.streams or ([1] if args.quick else [1, 2, 4])
+    from livetranslate.asr.whisper import bundled_model_path
+
+    WHISPERLIVE_MODEL = str(bundled_model_path("tiny.en"))
+    systems = ["livetranslate"] + (["whisperlive"] if args.peer else [])
+    if args.peer and not (PEER_VENV / "bin" / "python").exists():
+        raise SystemExit("run bench/peer/setup-whisperlive.sh first")
 
     corpus = build_corpus(args.quick)
     print(f"corpus: {len(corpus.utts)} utterances, {corpus.audio.size / 16000:.1f} s per stream", flush=True)
     offline = offline_transcript(corpus)
     offline_wer = wer(corpus.reference, offline)
-    with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
-        proc, base = start_server(Path(data_dir))
-        try:
-            rows = []
-            for n in streams:
-                row = asyncio.run(measure(base, proc.pid, corpus, n))
-                row["wer_vs_offline"] = float(np.mean([wer(offline, t) for t in row.pop("texts")]))
-                rows.append(row)
-                print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
-        finally:
-            proc.terminate()
-            proc.wait(30)
+    rows = []
+    for n in streams:
+        for system in systems:  # alternating, so drift of the machine hits both alike
+            with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
+                proc, base = start_server(Path(data_dir)) if system == "livetranslate" else start_whisperlive()
+                try:
+                    row = asyncio.run(measure(system, base, proc.pid, corpus, n))
+                finally:
+                    proc.terminate()
+                    proc.wait(30)
+            row["wer_vs_offline"] = float(np.mean([wer(offline, t) for t in row.pop("texts")]))
+            rows.append(row)
+            print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     command = "python bench/stream_bench.py " + " ".join(sys.argv[1:])
+    summary = "\n".join(
+        f"- {system}: sustains **{sustained(rows, system)}** concurrent real-time streams "
+        "(final p95 ≤ 2 s, no missing final, WER within 2 points of its single-stream figure)"
+        for system in systems
+    )
     report = (
         f"## Streaming (issue: core)\n\nCommand: `{command.strip()}`  \nMachine: {machine()}  \n"
-        f"Model: tiny.en (CTranslate2 int8, bundled), default settings.  \n"
+        f"Model: tiny.en (CTranslate2 int8, bundled) for every system, default settings.  \n"
         f"Corpus per stream: {len(corpus.utts)} utterances (5 LibriVox recordings + espeak-ng meeting sentences), "
-        f"{corpus.audio.size / 16000:.0f} s, sent in {CHUNK_S * 1000:.0f} ms chunks at real-time pace.\n\n"
+        f"{corpus.audio.size / 16000:.0f} s, sent in {CHUNK_S * 1000:.0f} ms chunks at real-time pace; "
+        f"the same model offline scores {offline_wer * 100:.1f} % WER on it.\n\n"
         + table(rows, offline_wer)
-        + "\n\nFinal latency: from the end of speech (Silero VAD on the source file) to the final caption "
-        "arriving at the client. Draft latency: from the end of the audio a draft covers to its arrival. "
-        "WER is against the reference transcripts; *streamed vs offline* is the WER of the streamed transcript "
-        "measured against faster-whisper's own offline transcription of the same recordings with the same model. "
-        "Server CPU / audio s: CPU seconds the server spent per second of audio (real-time factor).\n"
+        + "\n\n" + summary
+        + "\n\nFinal latency: from the end of speech (Silero VAD on the source file) to the arrival of the first "
+        "final (WhisperLive: `completed`) segment covering it. Draft latency: from the end of the audio a draft "
+        "covers to its arrival. WER is against the reference transcripts; *streamed vs offline* is the WER of the "
+        "streamed transcript measured against faster-whisper's own offline transcription of the same recordings with "
+        "the same model. Server CPU / audio s: CPU seconds the server spent per second of audio (real-time factor). "
+        "Each system runs in a fresh server process for each N.\n"
     )
     print()
     print(report)
