@@ -24,7 +24,10 @@ $(STAMP): pyproject.toml
 
 bench: setup
 	scripts/system-deps.sh test
-	$(BIN)/python bench/stream_bench.py --write BENCHMARKS.md
+	$(BIN)/pip install -q -e '.[test,bench]'
+	bench/peer/setup-whisperlive.sh
+	$(BIN)/python bench/stream_bench.py --peer --streams 1 2 4 8 12 --write BENCHMARKS.md \
+		--json docs/bench/streaming.json --plot docs/bench/streaming-latency.png
 
 bench-quick: setup
 	scripts/system-deps.sh test

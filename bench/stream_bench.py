@@ -376,6 +376,8 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small corpus, N=1: a CI-sized check")
     ap.add_argument("--peer", action="store_true", help="also run WhisperLive (bench/peer/setup-whisperlive.sh)")
     ap.add_argument("--write", type=Path, help="replace the streaming section of this markdown file")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here (input of bench/plot.py)")
+    ap.add_argument("--plot", type=Path, help="also draw latency against streams to this PNG (needs matplotlib)")
     args = ap.parse_args()
     streams = args.streams or ([1] if args.quick else [1, 2, 4])
     from livetranslate.asr.whisper import bundled_model_path
@@ -402,6 +404,13 @@ def main() -> None:
             row["wer_vs_offline"] = float(np.mean([wer(offline, t) for t in row.pop("texts")]))
             rows.append(row)
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1))
+    if args.plot:
+        from plot import plot
+
+        plot(rows, args.plot)
     command = "python bench/stream_bench.py " + " ".join(sys.argv[1:])
     summary = "\n".join(
         f"- {system}: sustains **{sustained(rows, system)}** concurrent real-time streams "
