@@ -17,11 +17,12 @@ def plot(rows: list[dict], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
-    for system in sorted({r["system"] for r in rows}):
+    for i, system in enumerate(sorted({r["system"] for r in rows})):
         mine = sorted((r for r in rows if r["system"] == system), key=lambda r: r["streams"])
         n = [r["streams"] for r in mine]
-        ax.plot(n, [r["final_p95"] for r in mine], marker="o", label=f"{system} final p95")
-        ax.plot(n, [r["final_p50"] for r in mine], marker=".", linestyle="--", label=f"{system} final p50")
+        color = f"C{i}"
+        ax.plot(n, [r["final_p95"] for r in mine], marker="o", color=color, label=f"{system} final p95")
+        ax.plot(n, [r["final_p50"] for r in mine], marker=".", linestyle="--", color=color, label=f"{system} final p50")
     ax.axhline(2.0, color="grey", linewidth=0.8, linestyle=":")
     ax.text(0.98, 2.0, "2 s target", transform=ax.get_yaxis_transform(), ha="right", va="bottom", color="grey")
     ax.set_yscale("log")

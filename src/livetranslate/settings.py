@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU (float32 is 20-40x slower here).")
     cpu_threads: int = Field(2, ge=0, description="Threads per decode (0 = CTranslate2 default).")
     asr_workers: int = Field(1, ge=1, le=16, description="Decodes run in parallel (each with cpu_threads).")
+    asr_final_lane: bool = Field(
+        True, description="One more worker that takes finals only: a final never waits behind a batch of drafts."
+    )
     asr_max_batch: int = Field(8, ge=1, le=32, description="Utterances (of any sessions) decoded in one batch.")
     asr_batch_wait_ms: int = Field(
         10, ge=0, le=200, description="How long a batch that starts with a draft waits for more work; finals never wait."

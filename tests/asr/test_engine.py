@@ -97,3 +97,24 @@ def test_waiting_jobs_of_many_sessions_are_decoded_as_one_batch(librivox):
     for clip, single, batched in zip(librivox, alone, results):
         assert wer(single, batched.text) <= 0.1, (single, batched.text)
         assert batched.words and batched.words[-1].end <= clip.audio.size / 16000 + 0.1
+
+
+def test_the_finals_lane_does_not_wait_for_a_batch_of_drafts(librivox):
+    engine = AsrEngine(WhisperAsr("tiny.en", workers=2), workers=1, final_lane=True, max_batch=8)
+    done: list[str] = []
+
+    async def job(name, clip, priority):
+        await engine.transcribe(clip.audio, DecodeOptions(), priority)
+        done.append(name)
+
+    async def main():
+        engine.start()
+        try:
+            drafts = [asyncio.create_task(job(f"draft-{i}", librivox[0], Priority.DRAFT)) for i in range(6)]
+            await asyncio.sleep(0.05)  # the general worker is decoding the drafts
+            await asyncio.gather(job("final", librivox[4], Priority.FINAL), *drafts)
+        finally:
+            engine.stop()
+
+    asyncio.run(main())
+    assert done[0] == "final", done

@@ -57,11 +57,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             device=settings.device,
             compute_type=settings.compute_type,
             cpu_threads=settings.cpu_threads,
-            workers=settings.asr_workers,
+            workers=settings.asr_workers + settings.asr_final_lane,
             encoder_window=settings.encoder_window,
         )
         engine = AsrEngine(
-            asr, settings.asr_workers, max_batch=settings.asr_max_batch, batch_wait_ms=settings.asr_batch_wait_ms
+            asr,
+            settings.asr_workers,
+            final_lane=settings.asr_final_lane,
+            max_batch=settings.asr_max_batch,
+            batch_wait_ms=settings.asr_batch_wait_ms,
         )
         await asyncio.to_thread(engine.warm_up)
         engine.start()

@@ -6,17 +6,18 @@ work — so a long upload or a chatty session never holds back another session's
 A worker takes every compatible job already waiting (up to ``max_batch``) and decodes them
 as one batch: under load, sessions share the decoder's passes (its cost per item fell from
 0.12 s alone to 0.04 s at four here). A batch that starts with a draft waits up to
-``batch_wait_ms`` for company; a final never waits. Callers await a future; inference
-never runs on the event loop.
+``batch_wait_ms`` for company; a final never waits. With ``final_lane`` one more worker
+takes finals only, so a final never waits for a batch of drafts to finish. Callers await
+a future; inference never runs on the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import heapq
 import itertools
 import logging
-import queue
 import threading
 import time
 from dataclasses import dataclass
@@ -44,14 +45,60 @@ class _Job:
     kind: str
 
 
+class _JobQueue:
+    """A priority heap a worker can take from up to a priority: the finals lane takes finals only."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[int, int, _Job]] = []
+        self._cond = threading.Condition()
+        self._order = itertools.count()
+        self.closed = False
+
+    def put(self, priority: int, job: _Job) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (priority, next(self._order), job))
+            self._cond.notify_all()
+
+    def put_back(self, items: list[tuple[int, int, _Job]]) -> None:
+        with self._cond:
+            for item in items:
+                heapq.heappush(self._heap, item)
+            self._cond.notify_all()
+
+    def get(self, most: int, timeout: float | None = None) -> tuple[int, int, _Job] | None:
+        """The most urgent job of priority ``<= most``; None when closed or after ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while not self.closed:
+                if self._heap and self._heap[0][0] <= most:
+                    return heapq.heappop(self._heap)
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+            return None
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
 class AsrEngine:
-    def __init__(self, asr: WhisperAsr, workers: int = 1, *, max_batch: int = 8, batch_wait_ms: int = 10) -> None:
+    def __init__(
+        self,
+        asr: WhisperAsr,
+        workers: int = 1,
+        *,
+        final_lane: bool = False,
+        max_batch: int = 8,
+        batch_wait_ms: int = 10,
+    ) -> None:
         self.asr = asr
-        self._workers = workers
+        self._lanes = [Priority.BATCH] * workers + ([Priority.FINAL] if final_lane else [])
         self._max_batch = max_batch
         self._batch_wait = batch_wait_ms / 1000
-        self._queue: queue.PriorityQueue[tuple[int, int, _Job | None]] = queue.PriorityQueue()
-        self._order = itertools.count()
+        self._queue = _JobQueue()
         self._threads: list[threading.Thread] = []
 
     @property
@@ -59,14 +106,15 @@ class AsrEngine:
         return any(t.is_alive() for t in self._threads)
 
     def start(self) -> None:
-        for i in range(self._workers):
-            t = threading.Thread(target=self._work, name=f"asr-worker-{i}", daemon=True)
+        self._queue.closed = False
+        for i, most in enumerate(self._lanes):
+            name = f"asr-{'finals' if most == Priority.FINAL else 'worker'}-{i}"
+            t = threading.Thread(target=self._work, args=(most,), name=name, daemon=True)
             t.start()
             self._threads.append(t)
 
     def stop(self) -> None:
-        for _ in self._threads:
-            self._queue.put((999, next(self._order), None))  # sentinel sorts last
+        self._queue.close()
         for t in self._threads:
             t.join(timeout=30)
         self._threads.clear()
@@ -79,15 +127,14 @@ class AsrEngine:
     async def transcribe(self, audio: np.ndarray, options: DecodeOptions, priority: Priority) -> Transcription:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Transcription] = loop.create_future()
-        job = _Job(audio, options, fut, loop, priority.name.lower())
-        self._queue.put((int(priority), next(self._order), job))
+        self._queue.put(int(priority), _Job(audio, options, fut, loop, priority.name.lower()))
         metrics.ASR_QUEUE.inc()
         return await fut
 
-    def _work(self) -> None:
+    def _work(self, most: int) -> None:
         while True:
-            first = self._queue.get()
-            if first[2] is None:
+            first = self._queue.get(most)
+            if first is None:
                 return
             batch = self._collect(first)
             metrics.ASR_QUEUE.dec(len(batch))
@@ -110,29 +157,21 @@ class AsrEngine:
 
     def _collect(self, first: tuple[int, int, _Job]) -> list[_Job]:
         """The first job and every compatible one waiting now, of the same or a more urgent
-        priority (a batch led by a draft waits a little for company)."""
-        lead = first[2]
+        priority: a batch is as slow as its longest member, so a final-led batch takes finals
+        only. A batch led by a draft waits up to ``batch_wait_ms`` for company."""
+        lead_priority, _, lead = first
         batch = [lead]
-        put_back = []
-        deadline = time.monotonic() + (self._batch_wait if first[0] == Priority.DRAFT else 0.0)
+        set_aside = []
+        deadline = time.monotonic() + (self._batch_wait if lead_priority == Priority.DRAFT else 0.0)
         while len(batch) < self._max_batch:
-            remaining = deadline - time.monotonic()
-            try:
-                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
-            except queue.Empty:
+            item = self._queue.get(lead_priority, timeout=max(0.0, deadline - time.monotonic()))
+            if item is None:
                 break
-            if item[2] is None:  # stop() was called: finish this batch first
-                put_back.append(item)
-                break
-            if item[0] > first[0]:  # a final-led batch takes finals only: a batch is as slow as its longest
-                put_back.append(item)
-                break  # the rest of the queue is less urgent still
             if item[2].options.beam_size != lead.options.beam_size:
-                put_back.append(item)
+                set_aside.append(item)
                 continue
             batch.append(item[2])
-        for item in put_back:
-            self._queue.put(item)
+        self._queue.put_back(set_aside)
         return batch
 
 
