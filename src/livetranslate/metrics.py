@@ -28,6 +28,9 @@ AUDIO_DECODE_SECONDS = Histogram(
 ASR_BATCH = Histogram(
     "livetranslate_asr_batch_size", "Utterances decoded together in one batch.", buckets=(1, 2, 3, 4, 6, 8, 12, 16)
 )
+ASR_SKIPPED = Counter(
+    "livetranslate_asr_skipped", "Decodes skipped because they could not start in time (stale drafts).", ["kind"]
+)
 ASR_QUEUE = Gauge("livetranslate_asr_queue_depth", "Decodes waiting for a worker.")
 ACTIVE_SESSIONS = Gauge("livetranslate_active_sessions", "Sessions with live audio.")
 CONNECTIONS = Gauge("livetranslate_websocket_connections", "Open WebSocket connections.", ["kind"])

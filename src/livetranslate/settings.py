@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     max_utterance_s: float = Field(15.0, ge=3, le=28, description="An utterance this long is split at its deepest pause.")
     draft_interval_s: float = Field(0.7, ge=0.2, le=10, description="New speech audio between two drafts.")
     drafts: bool = Field(True, description="Publish drafts while someone speaks.")
+    draft_max_lag_s: float = Field(
+        1.5, ge=0.2, le=30,
+        description="A draft that cannot start decoding this long after its audio arrived is skipped (overload).",
+    )
 
     # --- limits
     max_frame_bytes: int = Field(1 << 20, ge=1024, description="Largest binary WebSocket frame accepted.")

@@ -118,3 +118,30 @@ def test_the_finals_lane_does_not_wait_for_a_batch_of_drafts(librivox):
 
     asyncio.run(main())
     assert done[0] == "final", done
+
+
+def test_a_draft_that_cannot_start_in_time_is_skipped_not_decoded(librivox):
+    asr = WhisperAsr("tiny.en")
+    engine = AsrEngine(asr, workers=1)
+    decoded: list[int] = []
+    batch_fn = asr.transcribe_batch
+    asr.transcribe_batch = lambda items: decoded.append(len(items)) or batch_fn(items)
+
+    async def main():
+        import time
+
+        engine.start()
+        try:
+            stale = await engine.transcribe(
+                librivox[0].audio, DecodeOptions(), Priority.DRAFT, deadline=time.monotonic() - 0.1
+            )
+            fresh = await engine.transcribe(
+                librivox[4].audio, DecodeOptions(), Priority.DRAFT, deadline=time.monotonic() + 30
+            )
+        finally:
+            engine.stop()
+        return stale, fresh
+
+    stale, fresh = asyncio.run(main())
+    assert stale is None and decoded == [1]
+    assert wer(librivox[4].text, fresh.text) <= 0.2

@@ -43,6 +43,8 @@ class _Job:
     future: asyncio.Future
     loop: asyncio.AbstractEventLoop
     kind: str
+    deadline: float | None = None
+    """Monotonic time after which the result is worthless (a stale draft): skipped, not decoded."""
 
 
 class _JobQueue:
@@ -124,10 +126,14 @@ class AsrEngine:
         t = np.arange(16000, dtype=np.float32) / 16000
         self.asr.transcribe(0.1 * np.sin(2 * np.pi * 220 * t).astype(np.float32), DecodeOptions(word_timestamps=True))
 
-    async def transcribe(self, audio: np.ndarray, options: DecodeOptions, priority: Priority) -> Transcription:
+    async def transcribe(
+        self, audio: np.ndarray, options: DecodeOptions, priority: Priority, *, deadline: float | None = None
+    ) -> Transcription | None:
+        """Decode one utterance. With a ``deadline`` (monotonic), a job that cannot start by
+        then is skipped and None returned: under overload stale drafts give way."""
         loop = asyncio.get_running_loop()
-        fut: asyncio.Future[Transcription] = loop.create_future()
-        self._queue.put(int(priority), _Job(audio, options, fut, loop, priority.name.lower()))
+        fut: asyncio.Future[Transcription | None] = loop.create_future()
+        self._queue.put(int(priority), _Job(audio, options, fut, loop, priority.name.lower(), deadline))
         metrics.ASR_QUEUE.inc()
         return await fut
 
@@ -138,7 +144,14 @@ class AsrEngine:
                 return
             batch = self._collect(first)
             metrics.ASR_QUEUE.dec(len(batch))
-            jobs = [job for job in batch if not job.future.cancelled()]
+            now = time.monotonic()
+            jobs = []
+            for job in batch:
+                if job.deadline is not None and now > job.deadline:
+                    metrics.ASR_SKIPPED.labels(job.kind).inc()
+                    job.loop.call_soon_threadsafe(_set_result, job.future, None)
+                elif not job.future.cancelled():
+                    jobs.append(job)
             if not jobs:
                 continue
             metrics.ASR_BATCH.observe(len(jobs))

@@ -43,6 +43,7 @@ class SessionPipeline:
         final_beam_size: int = 1,
         draft_beam_size: int = 1,
         max_pending_audio_s: float = 60.0,
+        draft_max_lag_s: float = 1.5,
         audio_file: BinaryIO | None = None,
     ) -> None:
         self.session_id = session_id
@@ -56,6 +57,7 @@ class SessionPipeline:
             language=language, beam_size=draft_beam_size, word_timestamps=False, fallback=False
         )
         self._max_pending = max_pending_audio_s
+        self._draft_max_lag = draft_max_lag_s
         self._audio_file = audio_file
         self._start_seconds = segmenter.session_seconds
 
@@ -198,14 +200,16 @@ class SessionPipeline:
                 continue
             u, self._draft = self._draft, None
             try:
-                result = await self._engine.transcribe(u.audio, self._draft_opts, Priority.DRAFT)
+                result = await self._engine.transcribe(
+                    u.audio, self._draft_opts, Priority.DRAFT, deadline=u.heard_at + self._draft_max_lag
+                )
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("session %s: draft of segment %s failed", self.session_id, u.segment_id)
                 continue
-            # noise; or its final is on the way; or an earlier final is still to be published
-            if result.rejected or u.segment_id in self._finalized or self._finals:
+            # stale (overload); noise; its final is on the way; or an earlier final is to be published
+            if result is None or result.rejected or u.segment_id in self._finalized or self._finals:
                 continue
             self._drafted.add(u.segment_id)
             await self._publish(u, "draft", result.text, result.language, [])

@@ -118,6 +118,7 @@ class SessionService:
             final_beam_size=s.final_beam_size,
             draft_beam_size=s.draft_beam_size,
             max_pending_audio_s=s.max_pending_audio_s,
+            draft_max_lag_s=s.draft_max_lag_s,
             audio_file=audio_file,
         )
         self._live[session_id] = _Live(pipeline, terminate)
