@@ -26,7 +26,7 @@ bench: setup
 	scripts/system-deps.sh test
 	$(BIN)/pip install -q -e '.[test,bench]'
 	bench/peer/setup-whisperlive.sh
-	$(BIN)/python bench/stream_bench.py --peer --streams 1 2 4 8 12 --write BENCHMARKS.md \
+	$(BIN)/python bench/stream_bench.py --peer --streams 1 2 4 8 12 16 --write BENCHMARKS.md \
 		--json docs/bench/streaming.json --plot docs/bench/streaming-latency.png
 
 bench-quick: setup
