@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from livetranslate.asr import AsrEngine, DecodeOptions, Priority, WhisperAsr
 from tests.conftest import wer
 
 
 def test_finals_jump_ahead_of_waiting_drafts_and_batch_work(librivox):
-    engine = AsrEngine(WhisperAsr("tiny.en"), workers=1, max_batch=1)
+    asr = WhisperAsr("tiny.en")
+    engine = AsrEngine(asr, workers=1, max_batch=1)
     order: list[str] = []
+    busy = threading.Event()
+    batch_fn = asr.transcribe_batch
+    asr.transcribe_batch = lambda items: busy.set() or batch_fn(items)
 
     async def job(name: str, clip, priority: Priority):
         result = await engine.transcribe(clip.audio, DecodeOptions(), priority)
@@ -22,7 +27,7 @@ def test_finals_jump_ahead_of_waiting_drafts_and_batch_work(librivox):
         try:
             # the worker takes the first job at once; the rest wait in the queue
             tasks = [asyncio.create_task(job("batch-0", librivox[0], Priority.BATCH))]
-            await asyncio.sleep(0.05)
+            await asyncio.to_thread(busy.wait, 30)  # the worker is decoding it
             tasks += [asyncio.create_task(job(f"draft-{i}", librivox[2], Priority.DRAFT)) for i in range(2)]
             tasks += [asyncio.create_task(job("batch-1", librivox[3], Priority.BATCH))]
             tasks += [asyncio.create_task(job("final", librivox[4], Priority.FINAL))]
@@ -72,10 +77,12 @@ def test_waiting_jobs_of_many_sessions_are_decoded_as_one_batch(librivox):
     engine = AsrEngine(asr, workers=1, max_batch=8)
     alone = [asr.transcribe(c.audio, DecodeOptions()).text for c in librivox]
     calls: list[int] = []
+    busy = threading.Event()
     batch_fn = asr.transcribe_batch
 
     def counting(items):
         calls.append(len(items))
+        busy.set()
         return batch_fn(items)
 
     asr.transcribe_batch = counting
@@ -84,7 +91,7 @@ def test_waiting_jobs_of_many_sessions_are_decoded_as_one_batch(librivox):
         engine.start()
         try:
             blocker = asyncio.create_task(engine.transcribe(librivox[0].audio, DecodeOptions(), Priority.FINAL))
-            await asyncio.sleep(0.02)  # the worker is busy with it; the rest queue up
+            await asyncio.to_thread(busy.wait, 30)  # the worker is busy with it; the rest queue up
             rest = [
                 asyncio.create_task(engine.transcribe(c.audio, DecodeOptions(), Priority.FINAL)) for c in librivox
             ]
