@@ -22,18 +22,25 @@ def _send_and_leave_open(server, session_id, audio):
     return ws
 
 
-def test_sigterm_finishes_live_sessions_and_a_restart_finds_them_paused(tmp_path, librivox):
+def _interrupt_and_restart(tmp_path, audio, sig: signal.Signals):
+    """Stream ``audio`` on a socket left open, stop the server with ``sig``, start it again on
+    the same data; return the new server, the session and its row as the new server sees it."""
     srv = start_server(tmp_path)
-    s = srv.create_session(title="interrupted")
-    ws = _send_and_leave_open(srv, s["id"], librivox[0].audio)
+    s = srv.create_session(title=sig.name)
+    ws = _send_and_leave_open(srv, s["id"], audio)
     time.sleep(1.0)  # the server has the audio
-    srv.process.send_signal(signal.SIGTERM)
+    srv.process.send_signal(sig)
     srv.process.wait(60)
     ws.close()
     srv = start_server(tmp_path)
+    with srv.client() as c:
+        row = c.get(f"/v1/sessions/{s['id']}").json()
+    return srv, s, row
+
+
+def test_sigterm_finishes_live_sessions_and_a_restart_finds_them_paused(tmp_path, librivox):
+    srv, s, row = _interrupt_and_restart(tmp_path, librivox[0].audio, signal.SIGTERM)
     try:
-        with srv.client() as c:
-            row = c.get(f"/v1/sessions/{s['id']}").json()
         assert row["status"] == "paused"
         assert row["audio_seconds"] == round(len(librivox[0].audio) / 16000, 3)
         events, _ = read_events(srv, s["id"], timeout=3)
@@ -44,20 +51,11 @@ def test_sigterm_finishes_live_sessions_and_a_restart_finds_them_paused(tmp_path
 
 
 def test_sigkill_leaves_sessions_recoverable_on_restart(tmp_path, librivox):
-    srv = start_server(tmp_path)
-    s = srv.create_session(title="crashed")
-    ws = _send_and_leave_open(srv, s["id"], librivox[1].audio)
-    time.sleep(1.0)
-    srv.process.send_signal(signal.SIGKILL)
-    srv.process.wait(30)
-    ws.close()
-    srv = start_server(tmp_path)
+    srv, s, row = _interrupt_and_restart(tmp_path, librivox[1].audio, signal.SIGKILL)
     try:
-        with srv.client() as c:
-            row = c.get(f"/v1/sessions/{s['id']}").json()
-            assert row["status"] == "paused"
-            # the timeline continues after the audio kept on disk
-            assert row["audio_seconds"] == round(len(librivox[1].audio) / 16000, 3)
+        assert row["status"] == "paused"
+        # the timeline continues after the audio kept on disk
+        assert row["audio_seconds"] == round(len(librivox[1].audio) / 16000, 3)
         events, _ = read_events(srv, s["id"], timeout=3)
         assert events[0]["status"] == "live" and events[-1]["status"] == "paused"
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))

@@ -49,7 +49,7 @@ async def create_transcription(
         services.engine,
         services.vad,
         audio,
-        language=language if asr.multilingual else "en",
+        language=language,
         segmenter=SegmenterOptions.from_settings(s),
         beam_size=s.final_beam_size,
     )
