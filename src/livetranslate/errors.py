@@ -8,7 +8,8 @@
     ├── TooLarge                       (413, close 4413)  oversized frame or upload
     ├── UnsupportedMedia               (415, close 4415)  unknown format, undecodable bytes
     ├── Overloaded                     (503, close 4429)  audio arrives faster than it can be processed
-    └── NotReady                       (503)              model or store unavailable
+    ├── NotReady                       (503)              model or store unavailable
+    └── TranslationFailed              (502)              engine down, slow, or a bad reply
 
 Third-party errors are converted at the boundary (``raise ... from e``). The HTTP layer
 turns each into ``{"error": {"code", "message", "type"}}`` (the OpenAI error shape) and the
@@ -72,3 +73,10 @@ class Overloaded(LiveTranslateError):
 class NotReady(LiveTranslateError):
     status_code = 503
     code = "not_ready"
+
+
+class TranslationFailed(LiveTranslateError):
+    """A translation engine could not produce a valid translation (down, slow, or a bad reply)."""
+
+    status_code = 502
+    code = "translation_failed"

@@ -1,6 +1,7 @@
 """Every message on the data path and on the wire, defined once.
 
-*Session events* (``segment``, ``session.status``, ``session.ended``) carry a per-session,
+*Session events* (``segment``, ``translation``, ``warning``, ``session.status``,
+``session.ended``) carry a per-session,
 gap-free ``seq``; they are stored in the event log and can be replayed. *Connection
 messages* (``ready``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
 *Client messages* (``start``, ``stop``) are what a client sends on the audio socket.
@@ -51,6 +52,35 @@ class SegmentEvent(_Message):
     words: list[Word] = Field(default_factory=list)
 
 
+class TranslationEvent(_Message):
+    """A segment's text in one target language. Like segments, a draft (provisional, from
+    the segment's draft) is replaced by the one final translation of the same
+    ``segment_id`` and ``lang``."""
+
+    type: Literal["translation"] = "translation"
+    seq: int = 0
+    segment_id: str
+    lang: str
+    text: str
+    status: Literal["draft", "final"]
+    engine: str
+    source_language: str
+    latency_ms: float = Field(0.0, description="Time the engine took for this translation.")
+
+
+class WarningEvent(_Message):
+    """Something degraded but nothing was lost: e.g. the LLM engine failed and the offline
+    engine translated instead, or no engine translates a detected language pair."""
+
+    type: Literal["warning"] = "warning"
+    seq: int = 0
+    code: str
+    message: str
+    segment_id: str | None = None
+    lang: str | None = None
+    engine: str | None = None
+
+
 class SessionStatusEvent(_Message):
     """The session's audio went live (a socket started) or paused (the socket went away)."""
 
@@ -68,12 +98,16 @@ class SessionEndedEvent(_Message):
 
 
 SessionEvent = Annotated[
-    Union[SegmentEvent, SessionStatusEvent, SessionEndedEvent], Field(discriminator="type")
+    Union[SegmentEvent, TranslationEvent, WarningEvent, SessionStatusEvent, SessionEndedEvent],
+    Field(discriminator="type"),
 ]
 _session_event = TypeAdapter(SessionEvent)
 
 
-def parse_session_event(data: str | bytes | dict) -> SegmentEvent | SessionStatusEvent | SessionEndedEvent:
+SessionEventT = SegmentEvent | TranslationEvent | WarningEvent | SessionStatusEvent | SessionEndedEvent
+
+
+def parse_session_event(data: str | bytes | dict) -> SessionEventT:
     if isinstance(data, dict):
         return _session_event.validate_python(data)
     return _session_event.validate_json(data)

@@ -1,4 +1,5 @@
-"""Transcript exports: JSON, SRT (the ``srt`` library), WebVTT (``webvtt-py``) and plain text."""
+"""Transcript exports: JSON, SRT (the ``srt`` library), WebVTT (``webvtt-py``) and plain text;
+in the original language, in one translation, or bilingual (original line, then translation)."""
 
 from __future__ import annotations
 
@@ -31,16 +32,28 @@ class TranscriptSegment:
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     compression_ratio: float | None = None
+    translation: str | None = None
+    translation_engine: str | None = None
 
 
-def _label(seg: TranscriptSegment) -> str:
-    return f"{seg.speaker}: {seg.text}" if seg.speaker else seg.text
+View = Literal["original", "translation", "bilingual"]
 
 
-def to_srt(segments: list[TranscriptSegment]) -> str:
+def _label(seg: TranscriptSegment, view: View = "original") -> str:
+    text = seg.text
+    if view == "translation" and seg.translation is not None:
+        text = seg.translation
+    elif view == "bilingual" and seg.translation is not None:
+        text = f"{seg.text}\n{seg.translation}"
+    return f"{seg.speaker}: {text}" if seg.speaker else text
+
+
+def to_srt(segments: list[TranscriptSegment], view: View = "original") -> str:
     return srt.compose(
         [
-            srt.Subtitle(index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=_label(s))
+            srt.Subtitle(
+                index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=_label(s, view)
+            )
             for i, s in enumerate(segments, 1)
         ]
     )
@@ -54,34 +67,39 @@ def _vtt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
-def to_vtt(segments: list[TranscriptSegment]) -> str:
+def to_vtt(segments: list[TranscriptSegment], view: View = "original") -> str:
     vtt = webvtt.WebVTT()
     for s in segments:
-        vtt.captions.append(webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=_label(s)))
+        vtt.captions.append(webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=_label(s, view)))
     return vtt.content
 
 
-def to_txt(segments: list[TranscriptSegment]) -> str:
-    return "".join(_label(s) + "\n" for s in segments)
+def to_txt(segments: list[TranscriptSegment], view: View = "original") -> str:
+    return "".join(_label(s, view) + ("\n\n" if view == "bilingual" else "\n") for s in segments)
 
 
 def to_json(segments: list[TranscriptSegment], **meta) -> str:
-    return json.dumps(
-        {**meta, "text": " ".join(s.text for s in segments), "segments": [_plain(s) for s in segments]},
-        ensure_ascii=False,
-        default=str,
-    )
+    body = {**meta, "text": " ".join(s.text for s in segments), "segments": [_plain(s) for s in segments]}
+    if meta.get("lang"):
+        body["translation"] = " ".join(s.translation for s in segments if s.translation)
+    return json.dumps(body, ensure_ascii=False, default=str)
 
 
 def _plain(seg: TranscriptSegment) -> dict:
     return {k: v for k, v in asdict(seg).items() if v is not None or k in ("language", "speaker")}
 
 
-def render(segments: list[TranscriptSegment], fmt: ExportFormat, **meta) -> str:
+def render(
+    segments: list[TranscriptSegment], fmt: ExportFormat, *, lang: str | None = None, bilingual: bool = False, **meta
+) -> str:
+    """``lang``: show each segment's translation into it; ``bilingual``: the original and the translation."""
+    view: View = "bilingual" if bilingual and lang else "translation" if lang else "original"
     if fmt == "srt":
-        return to_srt(segments)
+        return to_srt(segments, view)
     if fmt == "vtt":
-        return to_vtt(segments)
+        return to_vtt(segments, view)
     if fmt == "txt":
-        return to_txt(segments)
+        return to_txt(segments, view)
+    if lang:
+        meta = {**meta, "lang": lang, "bilingual": bilingual}
     return to_json(segments, **meta)

@@ -35,3 +35,13 @@ ASR_QUEUE = Gauge("livetranslate_asr_queue_depth", "Decodes waiting for a worker
 ACTIVE_SESSIONS = Gauge("livetranslate_active_sessions", "Sessions with live audio.")
 CONNECTIONS = Gauge("livetranslate_websocket_connections", "Open WebSocket connections.", ["kind"])
 ERRORS = Counter("livetranslate_client_errors", "Bad input rejected, by error code.", ["code"])
+TRANSLATIONS = Counter("livetranslate_translations", "Translation events published.", ["engine", "status"])
+TRANSLATION_SECONDS = Histogram(
+    "livetranslate_translation_seconds",
+    "Time one engine took to translate one segment into one language.",
+    ["engine"],
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0),
+)
+TRANSLATION_FAILURES = Counter(
+    "livetranslate_translation_failures", "Translations an engine failed (then fell back or were skipped).", ["engine"]
+)

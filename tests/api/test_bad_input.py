@@ -174,9 +174,11 @@ def test_rest_errors_are_json_with_reasons(server):
         r = c.get("/v1/sessions/does-not-exist")
         assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
         r = c.post("/v1/sessions", json={"language": "xx"})
-        assert r.status_code == 422 and "supported: en" in r.json()["error"]["message"]
-        r = c.post("/v1/sessions", json={"targets": ["es"]})
-        assert r.status_code == 422 and "targets" in r.json()["error"]["message"]
+        assert r.status_code == 422 and "supported: af, am" in r.json()["error"]["message"]
+        r = c.post("/v1/sessions", json={"targets": ["xx"]})
+        error = r.json()["error"]
+        assert r.status_code == 422 and error["code"] == "unsupported_language"
+        assert "['xx']" in error["message"] and "es" in error["message"]  # lists what is supported
         r = c.post("/v1/sessions", content=b"{oops", headers={"content-type": "application/json"})
         assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
         r = c.post("/v1/sessions", json={"title": "x" * 301})

@@ -15,12 +15,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livetranslate import __version__, metrics
 from livetranslate.api.limits import BodyLimit
-from livetranslate.asr import AsrEngine, WhisperAsr
+from livetranslate.asr import AsrEngine
 from livetranslate.errors import LiveTranslateError
 from livetranslate.publish import InProcessBus, Publisher
 from livetranslate.session import SessionService
 from livetranslate.settings import Settings, get_settings
 from livetranslate.store import Database, upgrade
+from livetranslate.translation import TranslationRouter, build_router
 from livetranslate.vad import SileroVad
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class Services:
     vad: SileroVad
     bus: InProcessBus
     sessions: SessionService
+    translation: TranslationRouter
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -51,39 +53,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             await asyncio.to_thread(upgrade, settings.database_url)
         db = Database(settings.database_url)
-        asr = await asyncio.to_thread(
-            WhisperAsr,
-            settings.model,
-            device=settings.device,
-            compute_type=settings.compute_type,
-            cpu_threads=settings.cpu_threads,
-            workers=settings.asr_workers + settings.asr_final_lane,
-            encoder_window=settings.encoder_window,
-        )
-        engine = AsrEngine(
-            asr,
-            settings.asr_workers,
-            final_lane=settings.asr_final_lane,
-            max_batch=settings.asr_max_batch,
-            batch_wait_ms=settings.asr_batch_wait_ms,
-        )
+        engine = await asyncio.to_thread(AsrEngine.from_settings, settings)
+        asr = engine.asr
         await asyncio.to_thread(engine.warm_up)
         engine.start()
         vad = SileroVad()
         bus = InProcessBus(settings.subscriber_queue_size)
+        router = build_router(settings, engine)
         sessions = SessionService(
-            settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus)
+            settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus), router=router
         )
         try:
             await sessions.recover()
         except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
             log.error("store unreachable at start, interrupted sessions not recovered: %s", e)
-        app.state.services = Services(settings, db, engine, vad, bus, sessions)
+        app.state.services = Services(settings, db, engine, vad, bus, sessions, router)
         log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
         try:
             yield
         finally:
             await sessions.shutdown()
+            await router.aclose()
             engine.stop()
             db.dispose()
 
@@ -116,8 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
 
-    from livetranslate.api.routes import health, openai, sessions, streaming
+    from livetranslate.api.routes import health, languages, openai, sessions, streaming
 
-    for module in (sessions, streaming, openai, health):
+    for module in (sessions, streaming, languages, openai, health):
         app.include_router(module.router)
     return app

@@ -9,6 +9,10 @@ as one batch: under load, sessions share the decoder's passes (its cost per item
 ``batch_wait_ms`` for company; a final never waits. With ``final_lane`` one more worker
 takes finals only, so a final never waits for a batch of drafts to finish. Callers await
 a future; inference never runs on the event loop.
+
+Two models at most: the default one (``tiny.en``: English, fastest) and, loaded on first
+need, the multilingual one (``base``) for sessions in other languages, language detection
+and Whisper's speech-to-English translation. A batch holds one model's work.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from livetranslate import metrics
 from livetranslate.asr.whisper import DecodeOptions, Transcription, WhisperAsr
+from livetranslate.errors import UnsupportedLanguage
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,7 @@ class Priority(enum.IntEnum):
 
 @dataclass
 class _Job:
+    model: WhisperAsr
     audio: np.ndarray
     options: DecodeOptions
     future: asyncio.Future
@@ -92,16 +99,47 @@ class AsrEngine:
         asr: WhisperAsr,
         workers: int = 1,
         *,
+        multilingual: Callable[[], WhisperAsr] | None = None,
         final_lane: bool = False,
         max_batch: int = 8,
         batch_wait_ms: int = 10,
     ) -> None:
         self.asr = asr
+        self._multilingual = asr if asr.multilingual else None
+        self._load_multilingual = multilingual
+        self._load_lock = threading.Lock()
         self._lanes = [Priority.BATCH] * workers + ([Priority.FINAL] if final_lane else [])
         self._max_batch = max_batch
         self._batch_wait = batch_wait_ms / 1000
         self._queue = _JobQueue()
         self._threads: list[threading.Thread] = []
+
+    @classmethod
+    def from_settings(cls, settings, *, workers: int | None = None, final_lane: bool | None = None) -> "AsrEngine":
+        """The engine the settings describe; loads the default model (blocking)."""
+        final_lane = settings.asr_final_lane if final_lane is None else final_lane
+        workers = settings.asr_workers if workers is None else workers
+
+        def load(name: str) -> WhisperAsr:
+            return WhisperAsr(
+                name,
+                models_dir=settings.models_dir,
+                device=settings.device,
+                compute_type=settings.compute_type,
+                cpu_threads=settings.cpu_threads,
+                workers=workers + final_lane,
+                encoder_window=settings.encoder_window,
+            )
+
+        multilingual = settings.multilingual_model
+        return cls(
+            load(settings.model),
+            workers,
+            multilingual=(lambda: load(multilingual)) if multilingual else None,
+            final_lane=final_lane,
+            max_batch=settings.asr_max_batch,
+            batch_wait_ms=settings.asr_batch_wait_ms,
+        )
 
     @property
     def running(self) -> bool:
@@ -122,18 +160,73 @@ class AsrEngine:
         self._threads.clear()
 
     def warm_up(self) -> None:
-        """One decode of silence-plus-tone so the first real request pays no start-up cost."""
-        t = np.arange(16000, dtype=np.float32) / 16000
-        self.asr.transcribe(0.1 * np.sin(2 * np.pi * 220 * t).astype(np.float32), DecodeOptions(word_timestamps=True))
+        """One decode so the first real request pays no start-up cost."""
+        _warm_up(self.asr)
+
+    # --- models
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """What can be spoken: the default model's languages, or every Whisper language when
+        a multilingual model is at hand (loaded or loadable)."""
+        if self._multilingual is not None:
+            return self._multilingual.languages
+        if self._load_multilingual is not None:
+            from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+            return tuple(_LANGUAGE_CODES)
+        return self.asr.languages
+
+    @property
+    def can_translate_speech(self) -> bool:
+        return self._multilingual is not None or self._load_multilingual is not None
+
+    def check_language(self, language: str | None) -> None:
+        if language is None and not self.can_translate_speech:
+            raise UnsupportedLanguage(
+                f"language detection needs a multilingual model; model {self.asr.name!r} speaks: "
+                f"{', '.join(self.asr.languages)}"
+            )
+        if language is not None and language not in self.languages:
+            raise UnsupportedLanguage(
+                f"language {language!r} is not supported; supported: {', '.join(self.languages)}"
+            )
+
+    def _needs_multilingual(self, options: DecodeOptions) -> bool:
+        return not (options.language == "en" and options.task == "transcribe") and not self.asr.multilingual
+
+    def multilingual(self) -> WhisperAsr:
+        """The multilingual model, loaded (and warmed up) on first call. Blocking."""
+        if self._multilingual is None:
+            if self._load_multilingual is None:
+                raise UnsupportedLanguage(
+                    f"model {self.asr.name!r} is English-only and no multilingual model is configured"
+                )
+            with self._load_lock:
+                if self._multilingual is None:
+                    model = self._load_multilingual()
+                    _warm_up(model)
+                    self._multilingual = model
+        return self._multilingual
+
+    async def prepare(self, language: str | None) -> None:
+        """Load the model a session in ``language`` needs, off the event loop."""
+        if self._needs_multilingual(DecodeOptions(language=language)) and self._multilingual is None:
+            await asyncio.to_thread(self.multilingual)
+
+    # --- decoding
 
     async def transcribe(
         self, audio: np.ndarray, options: DecodeOptions, priority: Priority, *, deadline: float | None = None
     ) -> Transcription | None:
         """Decode one utterance. With a ``deadline`` (monotonic), a job that cannot start by
         then is skipped and None returned: under overload stale drafts give way."""
+        model = self.asr
+        if self._needs_multilingual(options):
+            model = self._multilingual or await asyncio.to_thread(self.multilingual)
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[Transcription | None] = loop.create_future()
-        self._queue.put(int(priority), _Job(audio, options, fut, loop, priority.name.lower(), deadline))
+        self._queue.put(int(priority), _Job(model, audio, options, fut, loop, priority.name.lower(), deadline))
         metrics.ASR_QUEUE.inc()
         return await fut
 
@@ -157,7 +250,7 @@ class AsrEngine:
             metrics.ASR_BATCH.observe(len(jobs))
             started = time.perf_counter()
             try:
-                results = self.asr.transcribe_batch([(job.audio, job.options) for job in jobs])
+                results = jobs[0].model.transcribe_batch([(job.audio, job.options) for job in jobs])
             except Exception as e:  # delivered to the awaiting callers, which decide
                 log.exception("ASR batch of %d failed", len(jobs))
                 for job in jobs:
@@ -180,12 +273,17 @@ class AsrEngine:
             item = self._queue.get(lead_priority, timeout=max(0.0, deadline - time.monotonic()))
             if item is None:
                 break
-            if item[2].options.beam_size != lead.options.beam_size:
+            if item[2].options.beam_size != lead.options.beam_size or item[2].model is not lead.model:
                 set_aside.append(item)
                 continue
             batch.append(item[2])
         self._queue.put_back(set_aside)
         return batch
+
+
+def _warm_up(model: WhisperAsr) -> None:
+    t = np.arange(16000, dtype=np.float32) / 16000
+    model.transcribe(0.1 * np.sin(2 * np.pi * 220 * t).astype(np.float32), DecodeOptions(word_timestamps=True))
 
 
 def _set_result(fut: asyncio.Future, value) -> None:

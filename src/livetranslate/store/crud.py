@@ -6,15 +6,45 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from livetranslate.errors import Conflict, NotFound
-from livetranslate.events import SegmentEvent
-from livetranslate.store.models import EventRow, SegmentRow, SessionRow, SessionStatus, utcnow
+from livetranslate.events import SegmentEvent, TranslationEvent
+from livetranslate.store.models import EventRow, SegmentRow, SessionRow, SessionStatus, TranslationRow, utcnow
 
 
 def create_session(
-    db: Session, *, id: str, title: str | None, language: str | None, targets: list[str], audio_path: str | None
+    db: Session,
+    *,
+    id: str,
+    title: str | None,
+    language: str | None,
+    targets: list[str],
+    audio_path: str | None,
+    translation_engine: str | None = None,
+    glossary: dict | None = None,
 ) -> SessionRow:
-    row = SessionRow(id=id, title=title, language=language, targets=targets, audio_path=audio_path)
+    row = SessionRow(
+        id=id, title=title, language=language, targets=targets, audio_path=audio_path,
+        translation_engine=translation_engine, glossary=glossary,
+    )
     db.add(row)
+    db.flush()
+    return row
+
+
+_UNSET = object()
+
+
+def update_session(
+    db: Session, *, session_id: str, title=_UNSET, targets=_UNSET, translation_engine=_UNSET, glossary=_UNSET
+) -> SessionRow:
+    """Change what a session may change while it runs (what was not passed stays)."""
+    row = get_session(db, session_id=session_id)
+    if row.status is SessionStatus.ended and (targets is not _UNSET or glossary is not _UNSET):
+        raise Conflict(f"session {session_id!r} has ended; its targets and glossary no longer change")
+    for name, value in (
+        ("title", title), ("targets", targets), ("translation_engine", translation_engine), ("glossary", glossary)
+    ):
+        if value is not _UNSET:
+            setattr(row, name, value)
     db.flush()
     return row
 
@@ -38,6 +68,7 @@ def delete_session(db: Session, *, session_id: str) -> SessionRow:
     row = get_session(db, session_id=session_id)
     db.execute(delete(EventRow).where(EventRow.session_id == session_id))
     db.execute(delete(SegmentRow).where(SegmentRow.session_id == session_id))
+    db.execute(delete(TranslationRow).where(TranslationRow.session_id == session_id))
     db.delete(row)
     return row
 
@@ -85,6 +116,17 @@ def append_event(db: Session, *, session_id: str, event) -> int:
                 words=[w.model_dump() for w in event.words],
             )
         )
+    elif isinstance(event, TranslationEvent) and event.status == "final":
+        db.execute(
+            delete(TranslationRow).where(TranslationRow.segment_id == event.segment_id, TranslationRow.lang == event.lang)
+        )
+        if event.text:
+            db.add(
+                TranslationRow(
+                    session_id=session_id, segment_id=event.segment_id, lang=event.lang, text=event.text,
+                    engine=event.engine, latency_ms=event.latency_ms, seq=seq,
+                )
+            )
     return seq
 
 
@@ -102,6 +144,19 @@ def final_segments(db: Session, *, session_id: str) -> list[SegmentRow]:
     return list(
         db.scalars(select(SegmentRow).where(SegmentRow.session_id == session_id).order_by(SegmentRow.start)).all()
     )
+
+
+def translations(db: Session, *, session_id: str, lang: str) -> dict[str, TranslationRow]:
+    """The final translations of a session into ``lang``, by segment id."""
+    rows = db.scalars(
+        select(TranslationRow).where(TranslationRow.session_id == session_id, TranslationRow.lang == lang)
+    ).all()
+    return {r.segment_id: r for r in rows}
+
+
+def translated_languages(db: Session, *, session_id: str) -> list[str]:
+    rows = db.scalars(select(TranslationRow.lang).where(TranslationRow.session_id == session_id).distinct()).all()
+    return sorted(rows)
 
 
 def interrupted_sessions(db: Session) -> list[SessionRow]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -44,6 +44,8 @@ class SessionRow(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     language: Mapped[str | None] = mapped_column(String(16))
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
+    translation_engine: Mapped[str | None] = mapped_column(String(32))
+    glossary: Mapped[dict | None] = mapped_column(JSON)
     status: Mapped[SessionStatus] = mapped_column(
         Enum(SessionStatus, name="session_status", native_enum=False, length=16), default=SessionStatus.created
     )
@@ -85,3 +87,23 @@ class EventRow(Base):
     type: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TranslationRow(Base):
+    """The final translation of a segment into one language."""
+
+    __tablename__ = "translations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    segment_id: Mapped[str] = mapped_column(String(32))
+    lang: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    engine: Mapped[str] = mapped_column(String(32))
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    seq: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("segment_id", "lang", name="uq_translations_segment_lang"),
+        Index("ix_translations_session_lang", "session_id", "lang"),
+    )

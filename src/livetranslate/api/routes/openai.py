@@ -37,7 +37,9 @@ async def create_transcription(
     asr = services.engine.asr
     if model not in (*MODEL_ALIASES, asr.name):
         raise InvalidInput(f"model {model!r} is not served here; use one of: {', '.join((asr.name, *MODEL_ALIASES))}")
-    asr.check_language(language)
+    if language is None and not services.engine.can_translate_speech:
+        language = services.engine.asr.languages[0]  # an English-only server: nothing to detect
+    services.engine.check_language(language)
     bad = [g for g in timestamp_granularities or [] if g not in ("word", "segment")]
     if bad:
         raise InvalidInput(f"timestamp_granularities {bad} not supported; use 'word' and/or 'segment'")

@@ -1,4 +1,5 @@
-"""Sessions over REST: create, list, read, delete; transcript exports and the recorded audio."""
+"""Sessions over REST: create, list, read, change, delete; transcript exports (per language,
+or bilingual) and the recorded audio."""
 
 from __future__ import annotations
 
@@ -13,15 +14,15 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
-from livetranslate.errors import NotFound, UnsupportedLanguage
+from livetranslate.errors import InvalidInput, NotFound
 from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
 from livetranslate.store import SessionRow
 from livetranslate.store import crud
+from livetranslate.translation import Glossary
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
-# Translation engines arrive with the translation issue; until then no target is supported.
-SUPPORTED_TARGETS: tuple[str, ...] = ()
+EngineName = Literal["apertium", "llm", "whisper"]
 
 
 class SessionCreate(BaseModel):
@@ -31,7 +32,22 @@ class SessionCreate(BaseModel):
         description="Spoken language (ISO 639-1), or null to detect it (multilingual models). "
         "Omitted: the server's default_language.",
     )
-    targets: list[str] = Field(default_factory=list, description="Languages to translate into.")
+    targets: list[str] = Field(
+        default_factory=list, max_length=20, description="Languages to translate into (GET /v1/languages lists them)."
+    )
+    translation_engine: EngineName | None = Field(None, description="Engine for this session; default from settings.")
+    glossary: Glossary | None = Field(None, description="Added to the server's default glossary for this session.")
+
+
+class SessionPatch(BaseModel):
+    """Fields to change; what is left out stays as it is."""
+
+    model_config = {"extra": "forbid"}
+
+    title: str | None = Field(None, max_length=300)
+    targets: list[str] | None = Field(None, max_length=20)
+    translation_engine: EngineName | None = None
+    glossary: Glossary | None = None
 
 
 class SessionOut(BaseModel):
@@ -39,6 +55,8 @@ class SessionOut(BaseModel):
     title: str | None
     language: str | None
     targets: list[str]
+    translation_engine: str | None
+    glossary: Glossary | None
     status: str
     created_at: datetime
     started_at: datetime | None
@@ -54,6 +72,8 @@ class SessionOut(BaseModel):
             title=row.title,
             language=row.language,
             targets=list(row.targets or []),
+            translation_engine=row.translation_engine,
+            glossary=Glossary.model_validate(row.glossary) if row.glossary else None,
             status=row.status.value,
             created_at=_utc(row.created_at),
             started_at=_utc(row.started_at),
@@ -78,14 +98,23 @@ class SessionPage(BaseModel):
 
 @router.post("", status_code=201, response_model=SessionOut)
 async def create_session(services: ServicesDep, body: Annotated[SessionCreate, Body()] = SessionCreate()) -> SessionOut:
-    unsupported = [t for t in body.targets if t not in SUPPORTED_TARGETS]
-    if unsupported:
-        raise UnsupportedLanguage(
-            f"translation targets {unsupported} are not supported; supported: {list(SUPPORTED_TARGETS) or 'none yet'}"
-        )
     language = body.language if "language" in body.model_fields_set else services.settings.default_language
-    row = await services.sessions.create(title=body.title, language=language, targets=body.targets)
+    row = await services.sessions.create(
+        title=body.title,
+        language=language,
+        targets=body.targets,
+        translation_engine=body.translation_engine,
+        glossary=body.glossary,
+    )
     return SessionOut.of(row)
+
+
+@router.patch("/{session_id}", response_model=SessionOut)
+async def update_session(session_id: str, services: ServicesDep, body: Annotated[SessionPatch, Body()]) -> SessionOut:
+    changes = {name: getattr(body, name) for name in body.model_fields_set}
+    if "targets" in changes and changes["targets"] is None:
+        raise InvalidInput("targets: use [] to stop translating, not null")
+    return SessionOut.of(await services.sessions.update(session_id, **changes))
 
 
 @router.get("", response_model=SessionPage)
@@ -114,23 +143,43 @@ async def get_transcript(
     session_id: str,
     services: ServicesDep,
     format: Annotated[Literal["json", "srt", "vtt", "txt"], Query()] = "json",
+    lang: Annotated[
+        str | None, Query(description="A target language: the transcript in translation (segments not translated "
+                          "into it keep their original text).")
+    ] = None,
+    bilingual: Annotated[bool, Query(description="With lang: each caption as the original line, then the translation.")] = False,
 ) -> Response:
+    if bilingual and lang is None:
+        raise InvalidInput("bilingual=true needs lang (the translation to show under each original line)")
+
     def load():
         with services.db.session() as db:
             row = crud.get_session(db, session_id=session_id)
-            return row, crud.final_segments(db, session_id=session_id)
+            available = crud.translated_languages(db, session_id=session_id)
+            translations = crud.translations(db, session_id=session_id, lang=lang) if lang else {}
+            return row, crud.final_segments(db, session_id=session_id), available, translations
 
-    row, rows = await asyncio.to_thread(load)
-    segments = [
-        TranscriptSegment(
+    row, rows, available, translations = await asyncio.to_thread(load)
+    if lang is not None and lang not in available and lang not in (row.targets or []):
+        raise NotFound(
+            f"session {session_id!r} has no translation into {lang!r}; available: {available or 'none'}"
+        )
+    segments = []
+    for r in rows:
+        seg = TranscriptSegment(
             id=r.id, start=r.start, end=r.end, text=r.text, language=r.language, speaker=r.speaker, words=r.words
         )
-        for r in rows
-    ]
-    body = render(segments, format, session=SessionOut.of(row).model_dump(mode="json"))
+        t = translations.get(r.id)
+        if lang is not None and t is not None:
+            seg.translation = t.text
+            seg.translation_engine = t.engine
+        segments.append(seg)
+    meta = SessionOut.of(row).model_dump(mode="json")
+    body = render(segments, format, session=meta, lang=lang, bilingual=bilingual)
     headers = {}
     if format != "json":
-        headers["Content-Disposition"] = f'attachment; filename="{session_id}.{format}"'
+        suffix = f".{lang}" if lang else ""
+        headers["Content-Disposition"] = f'attachment; filename="{session_id}{suffix}.{format}"'
     return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
 
 
