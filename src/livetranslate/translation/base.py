@@ -34,4 +34,7 @@ class Translator(Protocol):
     async def translate(self, request: TranslationRequest) -> str:
         """The translation; raises :class:`~livetranslate.errors.TranslationFailed`."""
 
+    async def warm(self, source: str, target: str) -> None:
+        """Get ready to translate the pair (start processes, load models); may do nothing."""
+
     async def aclose(self) -> None: ...

@@ -125,6 +125,9 @@ class LlmTranslator:
                 parts.append(delta.get("content") or "")
         return "".join(parts)
 
+    async def warm(self, source: str, target: str) -> None:
+        return None
+
     async def aclose(self) -> None:
         await self._client.aclose()
 

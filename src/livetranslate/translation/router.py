@@ -8,6 +8,7 @@ caller gets a warning to publish; the source segment is never held back or lost.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -105,6 +106,13 @@ class TranslationRouter:
             outcome.text, outcome.engine, outcome.latency_ms = text, engine.name, round(elapsed * 1000, 1)
             return outcome
         return outcome
+
+    async def warm(self, source: str | None, targets: list[str], preferred: str | None = None) -> None:
+        """Ready the engines a session will use (failures show up later, on real captions)."""
+        if source is None:
+            return
+        jobs = [e.warm(source, t) for t in targets if t != source for e in self.candidates(source, t, preferred)[:1]]
+        await asyncio.gather(*jobs, return_exceptions=True)
 
     async def aclose(self) -> None:
         for engine in self.engines.values():

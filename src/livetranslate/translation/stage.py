@@ -92,6 +92,7 @@ class SessionTranslator:
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
+        await self._router.warm(self._language, self.targets, self.engine)
         while True:
             if not self._queue:
                 if self._closing:

@@ -41,5 +41,8 @@ class WhisperTranslator:
             raise TranslationFailed(f"whisper produced no translation ({result.rejected if result else 'skipped'})")
         return result.text
 
+    async def warm(self, source: str, target: str) -> None:
+        return None
+
     async def aclose(self) -> None:
         return None
