@@ -1,8 +1,8 @@
 """A local stand-in for an LLM server that speaks the real OpenAI chat-completions wire format
 (JSON and server-sent-event streaming), started by the tests on 127.0.0.1.
 
-No language model runs here, so its "model" is a phrase book: it answers the sentences the
-tests use, applies the glossary lines it finds in the system prompt (so a test can tell
+No language model runs here, so its "model" is a phrase book for the sentences the tests
+use, backed by Apertium for other text in the pairs Apertium has; it applies the glossary lines it finds in the system prompt (so a test can tell
 whether the prompt carried them), and records every request. ``mode`` makes it misbehave
 the ways real endpoints do.
 """
@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
+
+from livetranslate.translation import ApertiumTranslator
 
 PHRASES = {
     ("es", "We need to review the budget before Friday."): "Necesitamos revisar el presupuesto antes del viernes.",
@@ -42,10 +44,15 @@ class Behaviour:
     failures_left: int = 1
 
 
+_APERTIUM = ApertiumTranslator()
+
+
 def _answer(body: dict, b: Behaviour) -> str:
     system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
     target = _NAMES.get(_TARGET.search(system).group(1), "es")
-    text = PHRASES.get((target, user), f"[{target}] {user}")
+    text = PHRASES.get((target, user))
+    if text is None:
+        text = _APERTIUM.translate_sync(user, "en", target) if _APERTIUM.supports("en", target) else f"[{target}] {user}"
     if b.mode != "glossary_ignored":
         for found, fixed in _GLOSSARY_LINE.findall(system):
             text = re.sub(re.escape(found), fixed, text, flags=re.I) if fixed.lower() not in text.lower() else text
