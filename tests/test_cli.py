@@ -38,8 +38,12 @@ def test_transcribe_errors_are_clear(tmp_path):
     assert r.returncode == 2 and "audio" in r.stderr
     r = _cli("transcribe", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav"), "-f", "docx")
     assert r.returncode == 2 and "json, srt, vtt, txt" in r.stderr
-    r = _cli("transcribe", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav"), "-l", "fr")
-    assert r.returncode == 2 and "supported: en" in r.stderr
+    r = _cli("transcribe", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav"), "-l", "xx")
+    assert r.returncode == 2 and "supported: af, am" in r.stderr
+    r = _cli("transcribe", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav"), "--to", "de")
+    assert r.returncode == 2 and "supported from en: ['ca', 'eo', 'es'" in r.stderr
+    r = _cli("transcribe", str(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav"), "--to", "es,fr")
+    assert r.returncode == 2 and "--output" in r.stderr
 
 
 def test_db_upgrade(tmp_path):
@@ -49,3 +53,37 @@ def test_db_upgrade(tmp_path):
     r = _cli("db", "upgrade", env=env)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "livetranslate.db").is_file()
+
+
+def test_transcribe_and_translate_into_several_languages(tmp_path, librivox):
+    clip = librivox[0]
+    out = tmp_path / "talk.srt"
+    r = _cli("transcribe", str(LIBRIVOX / f"{clip.name}.wav"), "-f", "srt", "--to", "es,fr", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    es = list(srt.parse((tmp_path / "talk.es.srt").read_text()))
+    fr = list(srt.parse((tmp_path / "talk.fr.srt").read_text()))
+    assert len(es) == len(fr) == 1 and es[0].content != fr[0].content
+    r = _cli("transcribe", str(LIBRIVOX / f"{clip.name}.wav"), "--to", "es", "--bilingual")
+    original, translation = r.stdout.strip().split("\n")
+    assert wer(clip.text, original) <= 0.15 and translation == es[0].content
+
+
+def test_transcribe_detects_spanish_and_translates_to_english(tmp_path, foreign):
+    from tests.conftest import encode
+
+    wav = tmp_path / "es.wav"
+    wav.write_bytes(encode(foreign["es"][1].audio, "wav", rate=16000, channels=1))
+    data = json.loads(_cli("transcribe", str(wav), "--detect", "--to", "en", "-f", "json").stdout)
+    assert data["language"] == "es" and data["segments"][0]["language"] == "es"
+    assert "friday" in data["translation"].lower() and data["segments"][0]["translation_engine"] == "apertium"
+
+
+def test_translate_text(tmp_path):
+    r = _cli("translate", "We need to review the budget before Friday.", "--to", "es,pt")
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split("\t") for line in r.stdout.strip().split("\n"))
+    assert lines["es"].startswith("Necesitamos revisar el presupuesto") and "orçamento" in lines["pt"]
+    r = _cli("translate", "Necesitamos revisar el presupuesto.", "--from", "es", "--to", "en")
+    assert r.stdout.strip() == "We need to revise the estimate."
+    r = _cli("translate", "Hello", "--to", "de")
+    assert r.returncode == 2 and "no installed engine translates en into ['de']" in r.stderr
