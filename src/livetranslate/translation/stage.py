@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
+from livetranslate import metrics
+from livetranslate.errors import TranslationFailed
 from livetranslate.events import SegmentEvent, TranslationEvent, WarningEvent
 from livetranslate.publish import Publisher
 from livetranslate.translation.base import TranslationRequest
@@ -29,6 +32,8 @@ log = logging.getLogger(__name__)
 class _Item:
     segment: SegmentEvent
     audio: np.ndarray | None
+    targets: list[str]
+    """The session's targets when the segment was published (a later PATCH applies to later segments)."""
 
 
 class SessionTranslator:
@@ -60,7 +65,7 @@ class SessionTranslator:
         self._wake = asyncio.Event()
         self._closing = False
         self._warned: set[tuple[str, str]] = set()
-        self._drafted: set[str] = set()  # segments with published draft translations
+        self._drafted: set[tuple[str, str]] = set()  # (segment, lang) with a published draft translation
         self._task: asyncio.Task | None = None
 
     def start(self) -> None:
@@ -70,13 +75,13 @@ class SessionTranslator:
         """Queue a published segment (never blocks)."""
         if not self.targets or (segment.status == "draft" and not self._drafts):
             return
-        if not segment.text and segment.segment_id not in self._drafted:
+        if not segment.text and not any(sid == segment.segment_id for sid, _ in self._drafted):
             return  # an empty final only matters when it retracts draft translations
         # a newer draft or the final supersedes the queued drafts of the same segment
         self._queue = deque(
             i for i in self._queue if not (i.segment.status == "draft" and i.segment.segment_id == segment.segment_id)
         )
-        self._queue.append(_Item(segment, audio if segment.status == "final" else None))
+        self._queue.append(_Item(segment, audio if segment.status == "final" else None, list(self.targets)))
         self._wake.set()
 
     async def finish(self) -> None:
@@ -115,38 +120,31 @@ class SessionTranslator:
         if segment.status == "final" and segment.text:
             self._context.append(segment.text)
         await asyncio.gather(
-            *(self._one(segment, source, target, context, item.audio) for target in list(self.targets))
+            *(self._one(segment, source, target, context, item.audio) for target in item.targets)
         )
 
     async def _one(self, segment: SegmentEvent, source: str, target: str, context, audio) -> None:
         if not segment.text:  # the segment turned out to be noise: retract its drafts
-            await self._publish(segment, target, "", "none", source, 0.0)
+            if (segment.segment_id, target) in self._drafted:
+                await self._publish(segment, target, "", "none", source, 0.0)
             return
         if target == source:
             await self._publish(segment, target, segment.text, "none", source, 0.0)
             return
-        draft = segment.status == "draft"
-        preferred = self._draft_engine if draft else self.engine
-        if draft and not any(e.name == self._draft_engine for e in self._router.candidates(source, target, preferred)):
-            return  # drafts only from the cheap engine; the final will come
-        candidates = self._router.candidates(source, target, preferred, audio=audio is not None)
-        if not candidates:
+        request = TranslationRequest(
+            text=segment.text, source=source, target=target, context=context, glossary=self.glossary, audio=audio
+        )
+        if segment.status == "draft":
+            await self._draft(segment, request)
+            return
+        if not self._router.candidates(source, target, self.engine, audio=audio is not None):
             await self._warn_once(
                 "unsupported_pair", source, target,
                 f"no installed engine translates {source}→{target}; segments in {source} stay untranslated into {target}",
                 segment.segment_id,
             )
             return
-        request = TranslationRequest(
-            text=segment.text, source=source, target=target, context=context, glossary=self.glossary, audio=audio
-        )
-        if draft:
-            candidates = candidates[:1]
-        outcome = await self._router.translate(request, preferred)
-        if draft:
-            if outcome.text is not None:
-                await self._publish(segment, target, outcome.text, outcome.engine, source, outcome.latency_ms)
-            return
+        outcome = await self._router.translate(request, self.engine)
         for engine, why in outcome.failures:
             then = f"; translated by {outcome.engine} instead" if outcome.text is not None else "; left untranslated"
             await self._publisher.publish(
@@ -161,12 +159,29 @@ class SessionTranslator:
             )
         if outcome.text is not None:
             await self._publish(segment, target, outcome.text, outcome.engine, source, outcome.latency_ms)
+        elif (segment.segment_id, target) in self._drafted:  # no final translation: retract the drafts
+            await self._publish(segment, target, "", "none", source, 0.0)
+
+    async def _draft(self, segment: SegmentEvent, request: TranslationRequest) -> None:
+        """Drafts: the cheap offline engine or nothing (the final will come); a failure is
+        counted, not announced."""
+        engine = self._router.engines.get(self._draft_engine)
+        if engine is None or not engine.supports(request.source, request.target):
+            return
+        started = time.perf_counter()
+        try:
+            text = await engine.translate(request)
+        except TranslationFailed:
+            metrics.TRANSLATION_FAILURES.labels(engine.name).inc()
+            return
+        elapsed = round((time.perf_counter() - started) * 1000, 1)
+        await self._publish(segment, request.target, text, engine.name, request.source, elapsed)
 
     async def _publish(self, segment: SegmentEvent, target: str, text: str, engine: str, source: str, latency_ms: float) -> None:
         if segment.status == "draft":
-            self._drafted.add(segment.segment_id)
+            self._drafted.add((segment.segment_id, target))
         else:
-            self._drafted.discard(segment.segment_id)
+            self._drafted.discard((segment.segment_id, target))
         await self._publisher.publish(
             self.session_id,
             TranslationEvent(
