@@ -102,3 +102,19 @@ def test_missing_file_and_too_large_upload(server):
             "/v1/audio/transcriptions", content=chunks(), headers={"content-type": "multipart/form-data; boundary=x"}
         )
         assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+
+
+def test_translations_endpoint_turns_spanish_speech_into_english(client, foreign):
+    from livetranslate.translation.langid import detect_language
+
+    clip = foreign["es"][0]
+    result = client.audio.translations.create(
+        model="whisper-1", file=("es.wav", encode(clip.audio, "wav")), response_format="verbose_json"
+    )
+    assert result.task == "translate" and result.language == "es"
+    # "Hoy vamos a revisar..." → "Today we are going to ..." (base's translation of the short
+    # "Buenos días a todos" is low-confidence noise and the guard drops it)
+    assert "today we are going to" in result.text.lower() and detect_language(result.text)[0] == "en"
+    text = client.audio.translations.create(model="whisper-1", file=("es.wav", encode(clip.audio, "wav")),
+                                            response_format="text")
+    assert text.strip() == result.text

@@ -35,11 +35,13 @@ async def transcribe_file(
     language: str | None,
     segmenter: SegmenterOptions,
     beam_size: int = 1,
+    task: str = "transcribe",
     on_progress: Callable[[float], None] | None = None,
 ) -> tuple[list[TranscriptSegment], str | None]:
-    """Return the segments and the (first detected) language."""
+    """Return the segments and the (first detected) language. ``task="translate"``: English
+    text from speech in any language (Whisper's own translation; no word timings)."""
     utterances = await asyncio.to_thread(split_utterances, vad, audio, segmenter)
-    options = DecodeOptions(language=language, beam_size=beam_size, word_timestamps=True)
+    options = DecodeOptions(language=language, task=task, beam_size=beam_size, word_timestamps=task == "transcribe")
     segments: list[TranscriptSegment] = []
     detected = language
     for u in utterances:

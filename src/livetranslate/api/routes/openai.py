@@ -1,5 +1,6 @@
-"""``POST /v1/audio/transcriptions``: the OpenAI-compatible file transcription endpoint, so the
-official ``openai`` client (and every tool built on it) works against a local LiveTranslate."""
+"""``POST /v1/audio/transcriptions`` and ``/v1/audio/translations``: the OpenAI-compatible file
+endpoints, so the official ``openai`` client (and every tool built on it) works against a
+local LiveTranslate."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from livetranslate.api.deps import ServicesDep
 from livetranslate.asr import SegmenterOptions
 from livetranslate.asr.files import transcribe_file
 from livetranslate.audio import decode_file
-from livetranslate.errors import InvalidInput, TooLarge
+from livetranslate.errors import InvalidInput, TooLarge, UnsupportedLanguage
 from livetranslate.exports import TranscriptSegment, to_srt, to_vtt
 
 router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
@@ -33,12 +34,32 @@ async def create_transcription(
     temperature: Annotated[float, Form(ge=0, le=1)] = 0.0,
     timestamp_granularities: Annotated[list[str] | None, Form(alias="timestamp_granularities[]")] = None,
 ) -> Response:
+    if language is None and not services.engine.can_translate_speech:
+        language = services.engine.asr.languages[0]  # an English-only server: nothing to detect
+    return await _run(services, "transcribe", file, model, language, response_format, timestamp_granularities)
+
+
+@router.post("/translations")
+async def create_translation(
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="Speech in any language Whisper knows.")],
+    model: Annotated[str, Form()],
+    prompt: Annotated[str | None, Form()] = None,
+    response_format: Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()] = "json",
+    temperature: Annotated[float, Form(ge=0, le=1)] = 0.0,
+) -> Response:
+    """OpenAI's translation endpoint: English text from speech in any language (Whisper's
+    own translation, multilingual model)."""
+    if not services.engine.can_translate_speech:
+        raise UnsupportedLanguage("speech translation needs a multilingual model; this server is English-only")
+    return await _run(services, "translate", file, model, None, response_format, None)
+
+
+async def _run(services, task, file, model, language, response_format, timestamp_granularities) -> Response:
     s = services.settings
     asr = services.engine.asr
     if model not in (*MODEL_ALIASES, asr.name):
         raise InvalidInput(f"model {model!r} is not served here; use one of: {', '.join((asr.name, *MODEL_ALIASES))}")
-    if language is None and not services.engine.can_translate_speech:
-        language = services.engine.asr.languages[0]  # an English-only server: nothing to detect
     services.engine.check_language(language)
     bad = [g for g in timestamp_granularities or [] if g not in ("word", "segment")]
     if bad:
@@ -54,6 +75,7 @@ async def create_transcription(
         language=language,
         segmenter=SegmenterOptions.from_settings(s),
         beam_size=s.final_beam_size,
+        task=task,
     )
     text = " ".join(seg.text for seg in segments)
     if response_format == "text":
@@ -65,7 +87,7 @@ async def create_transcription(
     if response_format == "json":
         return Response(json.dumps({"text": text}, ensure_ascii=False), media_type="application/json")
     body = {
-        "task": "transcribe",
+        "task": task,
         "language": detected or language or "en",
         "duration": round(duration, 3),
         "text": text,
