@@ -66,6 +66,7 @@ def test_health_and_metrics(server):
         assert c.get("/health/live").json() == {"status": "ok"}
         ready = c.get("/health/ready").json()
         assert ready["status"] == "ready" and ready["checks"]["model"].startswith("loaded")
+        assert ready["checks"]["translation"] == "apertium, whisper"
         metrics = c.get("/metrics").text
     for name in (
         "livetranslate_audio_seconds_received_total",
@@ -85,7 +86,7 @@ def test_openapi_documents_the_rest_api(server):
         spec = c.get("/openapi.json").json()
         assert c.get("/docs").status_code == 200
     for path in ("/v1/sessions", "/v1/sessions/{session_id}", "/v1/sessions/{session_id}/transcript",
-                 "/v1/audio/transcriptions", "/health/ready"):
+                 "/v1/audio/transcriptions", "/v1/audio/translations", "/v1/languages", "/health/ready"):
         assert path in spec["paths"], path
 
 

@@ -27,6 +27,9 @@ async def ready(services: ServicesDep) -> JSONResponse:
     else:
         checks["model"] = "not running"
         reasons.append("the ASR engine has no running worker")
+    # translation degrades, it never blocks readiness: captions flow without it
+    engines = services.translation.engines
+    checks["translation"] = ", ".join(engines) if engines else "no engine installed (apertium missing?)"
     try:
         await asyncio.wait_for(asyncio.to_thread(services.db.ping), timeout=5)
         checks["store"] = "reachable"
