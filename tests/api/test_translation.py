@@ -145,7 +145,8 @@ def test_llm_down_falls_back_to_offline_with_a_warning(tmp_path, synthetic):
 
 
 def test_speech_in_other_languages_is_detected_and_translated(server, foreign):
-    session = server.create_session(language=None, targets=["en"])
+    session = server.create_session(language=None, languages=["es", "de", "en"], targets=["en"])
+    assert session["languages"] == ["es", "de", "en"]
     # espeak-ng's German "Guten Morgen zusammen" is detected as Thai by Whisper base: not used
     audio, _ = conversation([foreign["es"][1], foreign["de"][1]])
     result = stream(server, session["id"], pcm16(audio))
@@ -177,6 +178,10 @@ def test_translation_bad_input(server):
         r = c.post("/v1/sessions", json={"targets": ["es", "de"]})
         assert r.status_code == 422 and "['de']" in r.json()["error"]["message"]
         assert "'es'" in r.json()["error"]["message"]  # what is supported is listed
+        r = c.post("/v1/sessions", json={"language": "en", "languages": ["en", "es"]})
+        assert r.status_code == 400 and "language: null" in r.json()["error"]["message"]
+        r = c.post("/v1/sessions", json={"language": None, "languages": ["en", "xx"]})
+        assert r.status_code == 422 and "'xx'" in r.json()["error"]["message"]
         r = c.post("/v1/sessions", json={"targets": ["es", "es"]})
         assert r.status_code == 422 and "twice" in r.json()["error"]["message"]
         r = c.post("/v1/sessions", json={"targets": ["es"], "translation_engine": "llm"})

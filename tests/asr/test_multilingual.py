@@ -65,3 +65,22 @@ def test_language_checks(engine):
         english_only.check_language(None)
     with pytest.raises(UnsupportedLanguage, match="supported: en"):
         english_only.check_language("de")
+
+
+def test_detection_choice_candidates_and_prior():
+    from livetranslate.asr.whisper import _pick_language
+
+    probs = [("<|th|>", 0.7), ("<|en|>", 0.2), ("<|de|>", 0.06), ("<|es|>", 0.04)]
+    assert _pick_language(probs, DecodeOptions(language=None)) == "th"
+    assert _pick_language(probs, DecodeOptions(language=None, candidates=("de", "es", "en"))) == "en"
+    # unsure among the candidates: the previous utterance's language holds
+    assert _pick_language(probs, DecodeOptions(language=None, candidates=("de", "es"), prior="es")) == "es"
+    sure = [("<|de|>", 0.9), ("<|es|>", 0.05)]
+    assert _pick_language(sure, DecodeOptions(language=None, prior="es")) == "de"  # a real switch
+    assert _pick_language([("<|fr|>", 1.0)], DecodeOptions(language=None, candidates=("es",))) == "es"
+
+
+def test_detection_among_the_meeting_languages(engine, foreign):
+    clip = foreign["de"][1]
+    result = decode(engine, clip.audio, language=None, candidates=("es", "de"))
+    assert result.language == "de" and "bericht" in result.text.lower()

@@ -37,6 +37,10 @@ _REPEAT = re.compile(r"(\b[\w']{1,6}\b[\s,.-]*)\1{3,}")
 class DecodeOptions:
     language: str | None = "en"
     """Spoken language; None detects it per utterance (multilingual models)."""
+    candidates: tuple[str, ...] | None = None
+    """When detecting: only these languages (the ones a meeting is expected to use)."""
+    prior: str | None = None
+    """When detecting: the language of the previous utterance, kept when detection is unsure."""
     task: str = "transcribe"
     """``transcribe``, or ``translate``: Whisper's own speech-to-English translation."""
     beam_size: int = 1
@@ -131,7 +135,7 @@ class WhisperAsr:
         languages = [o.language if self.multilingual else "en" for _, o in items]
         if None in languages:
             detected = self._model.model.detect_language(encoded)
-            languages = [lang or detected[i][0][0][2:-2] for i, lang in enumerate(languages)]
+            languages = [lang or _pick_language(detected[i], o) for i, (lang, (_, o)) in enumerate(zip(languages, items))]
         tokenizers = [self._tokenizer(lang, o.task) for lang, (_, o) in zip(languages, items)]
         prompts = [list(tok.sot_sequence) + [tok.no_timestamps] for tok in tokenizers]
         longest = max(audio.size for audio, _ in items) / 16000
@@ -197,6 +201,22 @@ class WhisperAsr:
                 )
             )
         return out
+
+
+_UNSURE = 0.5
+
+
+def _pick_language(probabilities: list[tuple[str, float]], options: DecodeOptions) -> str:
+    """The most probable language among the candidates; the previous utterance's language
+    when that is below ``_UNSURE`` (a short "okay" should not switch a Spanish speaker to
+    English), and the candidates' first when none of them was ranked at all."""
+    ranked = [(token[2:-2], p) for token, p in probabilities]
+    if options.candidates:
+        ranked = [(lang, p) for lang, p in ranked if lang in options.candidates] or [(options.candidates[0], 0.0)]
+    lang, p = ranked[0]
+    if p < _UNSURE and options.prior is not None and (not options.candidates or options.prior in options.candidates):
+        return options.prior
+    return lang
 
 
 def _generate_kwargs(tok, prompt_len: int, audio_s: float) -> dict:

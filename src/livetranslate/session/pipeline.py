@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from dataclasses import replace
 from typing import BinaryIO
 
 import numpy as np
@@ -38,6 +39,7 @@ class SessionPipeline:
         *,
         session_id: str,
         language: str | None,
+        candidates: list[str] | None = None,
         decoder: Decoder,
         segmenter: UtteranceSegmenter,
         engine: AsrEngine,
@@ -55,9 +57,12 @@ class SessionPipeline:
         self._segmenter = segmenter
         self._engine = engine
         self._publisher = publisher
-        self._final_opts = DecodeOptions(language=language, beam_size=final_beam_size, word_timestamps=True)
+        known = tuple(candidates) if candidates else None
+        self._final_opts = DecodeOptions(
+            language=language, candidates=known, beam_size=final_beam_size, word_timestamps=True
+        )
         self._draft_opts = DecodeOptions(
-            language=language, beam_size=draft_beam_size, word_timestamps=False, fallback=False
+            language=language, candidates=known, beam_size=draft_beam_size, word_timestamps=False, fallback=False
         )
         self._max_pending = max_pending_audio_s
         self._draft_max_lag = draft_max_lag_s
@@ -73,6 +78,7 @@ class SessionPipeline:
         self._draft_wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._closing = False
+        self._last_language: str | None = None
         self._tasks: list[asyncio.Task] = []
 
     # --- lifecycle
@@ -163,7 +169,9 @@ class SessionPipeline:
             if u.final:
                 # decoded at once, alongside any draft in flight: a final never waits for a draft
                 decode = (
-                    asyncio.ensure_future(self._engine.transcribe(u.audio, self._final_opts, Priority.FINAL))
+                    asyncio.ensure_future(
+                        self._engine.transcribe(u.audio, self._options(self._final_opts), Priority.FINAL)
+                    )
                     if u.speech
                     else None
                 )
@@ -211,7 +219,7 @@ class SessionPipeline:
             u, self._draft = self._draft, None
             try:
                 result = await self._engine.transcribe(
-                    u.audio, self._draft_opts, Priority.DRAFT, deadline=u.heard_at + self._draft_max_lag
+                    u.audio, self._options(self._draft_opts), Priority.DRAFT, deadline=u.heard_at + self._draft_max_lag
                 )
             except asyncio.CancelledError:
                 raise
@@ -225,12 +233,19 @@ class SessionPipeline:
             await self._publish(u, "draft", result.text, result.language, [])
             metrics.DRAFT_LATENCY.observe(time.monotonic() - u.heard_at)
 
+    def _options(self, options: DecodeOptions) -> DecodeOptions:
+        """Detection (language None) leans on the last final's language when it is unsure."""
+        if options.language is None and self._last_language is not None:
+            return replace(options, prior=self._last_language)
+        return options
+
     async def _publish_final(self, u: Utterance, result: Transcription | None) -> None:
         text, language, words = "", self._language, []
         if result is not None and result.rejected:
             metrics.HALLUCINATIONS.labels(result.rejected).inc()
         elif result is not None:
             text, language = result.text, result.language
+            self._last_language = language
             words = [
                 Word(
                     word=w.word,

@@ -16,7 +16,7 @@ from pathlib import Path
 from livetranslate import metrics
 from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
 from livetranslate.audio import make_decoder
-from livetranslate.errors import Conflict, LiveTranslateError
+from livetranslate.errors import Conflict, InvalidInput, LiveTranslateError
 from livetranslate.events import SessionEndedEvent, SessionStatusEvent, StartMessage
 from livetranslate.publish import InProcessBus, Publisher
 from livetranslate.session.pipeline import SessionPipeline
@@ -67,15 +67,21 @@ class SessionService:
         targets: list[str],
         translation_engine: str | None = None,
         glossary: Glossary | None = None,
+        languages: list[str] | None = None,
     ) -> SessionRow:
         self._engine.check_language(language)
+        if languages:
+            if language is not None:
+                raise InvalidInput("languages (the ones to detect among) needs language: null")
+            for lang in languages:
+                self._engine.check_language(lang)
         self._router.check(language, targets, translation_engine)
         session_id = uuid.uuid4().hex
         audio_path = str(self._settings.audio_dir / f"{session_id}.pcm") if self._settings.store_audio else None
         return await asyncio.to_thread(
             self._db.call, crud.create_session, id=session_id, title=title, language=language, targets=targets,
             audio_path=audio_path, translation_engine=translation_engine,
-            glossary=glossary.model_dump() if glossary is not None else None,
+            glossary=glossary.model_dump() if glossary is not None else None, languages=languages or None,
         )
 
     async def update(self, session_id: str, **changes) -> SessionRow:
@@ -149,6 +155,7 @@ class SessionService:
         pipeline = SessionPipeline(
             session_id=session_id,
             language=row.language,
+            candidates=row.languages,
             decoder=decoder,
             segmenter=segmenter,
             engine=self._engine,

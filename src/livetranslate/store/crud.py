@@ -20,10 +20,11 @@ def create_session(
     audio_path: str | None,
     translation_engine: str | None = None,
     glossary: dict | None = None,
+    languages: list[str] | None = None,
 ) -> SessionRow:
     row = SessionRow(
         id=id, title=title, language=language, targets=targets, audio_path=audio_path,
-        translation_engine=translation_engine, glossary=glossary,
+        translation_engine=translation_engine, glossary=glossary, languages=languages,
     )
     db.add(row)
     db.flush()

@@ -43,6 +43,8 @@ class SessionRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     title: Mapped[str | None] = mapped_column(String(300))
     language: Mapped[str | None] = mapped_column(String(16))
+    languages: Mapped[list[str] | None] = mapped_column(JSON)
+    """With ``language`` None: the languages detection chooses from (None: any)."""
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)
     translation_engine: Mapped[str | None] = mapped_column(String(32))
     glossary: Mapped[dict | None] = mapped_column(JSON)

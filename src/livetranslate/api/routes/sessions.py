@@ -32,6 +32,10 @@ class SessionCreate(BaseModel):
         description="Spoken language (ISO 639-1), or null to detect it (multilingual models). "
         "Omitted: the server's default_language.",
     )
+    languages: list[str] | None = Field(
+        None, max_length=10,
+        description="With language null: the languages this meeting speaks; detection chooses among them.",
+    )
     targets: list[str] = Field(
         default_factory=list, max_length=20, description="Languages to translate into (GET /v1/languages lists them)."
     )
@@ -54,6 +58,7 @@ class SessionOut(BaseModel):
     id: str
     title: str | None
     language: str | None
+    languages: list[str] | None
     targets: list[str]
     translation_engine: str | None
     glossary: Glossary | None
@@ -71,6 +76,7 @@ class SessionOut(BaseModel):
             id=row.id,
             title=row.title,
             language=row.language,
+            languages=row.languages,
             targets=list(row.targets or []),
             translation_engine=row.translation_engine,
             glossary=Glossary.model_validate(row.glossary) if row.glossary else None,
@@ -105,6 +111,7 @@ async def create_session(services: ServicesDep, body: Annotated[SessionCreate, B
         targets=body.targets,
         translation_engine=body.translation_engine,
         glossary=body.glossary,
+        languages=body.languages,
     )
     return SessionOut.of(row)
 

@@ -1,4 +1,4 @@
-"""translations: per-segment translations; session engine and glossary
+"""translations: per-segment translations; session engine, glossary, expected languages
 
 Revision ID: 0002
 Revises: 0001
@@ -33,10 +33,12 @@ def upgrade() -> None:
     with op.batch_alter_table('sessions') as batch:
         batch.add_column(sa.Column('translation_engine', sa.String(length=32), nullable=True))
         batch.add_column(sa.Column('glossary', sa.JSON(), nullable=True))
+        batch.add_column(sa.Column('languages', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sessions') as batch:
+        batch.drop_column('languages')
         batch.drop_column('glossary')
         batch.drop_column('translation_engine')
     op.drop_index('ix_translations_session_lang', table_name='translations')
