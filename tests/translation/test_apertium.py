@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from livetranslate.errors import TranslationFailed
-from livetranslate.translation import Glossary, TranslationRequest
+from livetranslate.translation import ApertiumTranslator, Glossary, TranslationRequest
 
 
 def translate(engine, text, source="en", target="es", glossary=None):
@@ -65,3 +65,17 @@ def test_unsupported_pair_raises_with_reason(apertium):
     assert not apertium.supports("en", "de")
     with pytest.raises(TranslationFailed, match="no en→de pair"):
         translate(apertium, "Hello.", "en", "de")
+
+
+def test_idle_chains_are_stopped():
+    engine = ApertiumTranslator(idle_s=0.0)
+    try:
+        translate(engine, "Good morning.", "en", "es")
+        [chain] = engine._chains.values()
+        procs = list(chain._procs)
+        translate(engine, "Buenos días.", "es", "en")
+        assert [p.name for p in engine._chains] == ["spa-eng.mode"]
+        assert all(p.poll() is not None for p in procs)  # the idle en→es processes are gone
+        assert translate(engine, "Good morning.", "en", "es").startswith("Buenos días")  # and come back
+    finally:
+        asyncio.run(engine.aclose())

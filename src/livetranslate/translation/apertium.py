@@ -5,6 +5,7 @@ language pair runs as one long-lived chain of its stage processes (read from the
 ``.mode`` file) in *null-flush* mode: a sentence followed by ``\\0`` goes in, its
 translation followed by ``\\0`` comes out, in a few milliseconds. Pairs without a direct
 mode go through Spanish (or another pivot both sides share): fr/pt/it ← es ← en.
+A chain holds ~110 MB (PSS); one idle for 10 minutes is stopped and restarts on next use.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import select
 import shlex
 import subprocess
 import threading
-from collections import deque
+import time
 from pathlib import Path
 
 from livetranslate.errors import TranslationFailed
@@ -54,6 +55,7 @@ class _Chain:
         self._timeout = timeout
         self._procs: list[subprocess.Popen] = []
         self.lock = threading.Lock()
+        self.last_used = time.monotonic()
 
     def _commands(self) -> list[list[str]]:
         # $1 = generator option (-n: no unknown-word marks), $2 = tagger option (none)
@@ -84,6 +86,7 @@ class _Chain:
             raise TranslationFailed(f"apertium mode {self.mode_file.name}: cannot start {e.filename}: {e}") from e
 
     def translate(self, text: str) -> str:
+        self.last_used = time.monotonic()
         if not self._procs or any(p.poll() is not None for p in self._procs):
             self._start()
         first, last = self._procs[0], self._procs[-1]
@@ -122,9 +125,12 @@ class _Chain:
 class ApertiumTranslator:
     name = "apertium"
 
-    def __init__(self, data_dir: Path = Path("/usr/share/apertium"), timeout: float = 10.0) -> None:
+    def __init__(
+        self, data_dir: Path = Path("/usr/share/apertium"), timeout: float = 10.0, idle_s: float = 600.0
+    ) -> None:
         self._modes = data_dir / "modes"
         self._timeout = timeout
+        self._idle_s = idle_s
         self._direct: dict[tuple[str, str], Path] = {}
         if self._modes.is_dir():
             for f in sorted(self._modes.glob("*.mode")):
@@ -175,7 +181,16 @@ class ApertiumTranslator:
         return text
 
     def _chain(self, mode_file: Path) -> _Chain:
+        """The pair's chain; chains idle for ``idle_s`` are stopped (each holds ~110 MB)."""
+        now = time.monotonic()
         with self._chains_lock:
+            for path, chain in list(self._chains.items()):
+                if path != mode_file and now - chain.last_used > self._idle_s and chain.lock.acquire(blocking=False):
+                    try:
+                        chain.close()
+                        del self._chains[path]
+                    finally:
+                        chain.lock.release()
             chain = self._chains.get(mode_file)
             if chain is None:
                 chain = self._chains[mode_file] = _Chain(mode_file, self._timeout)
