@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from livetranslate.translation.glossary import Glossary
+from livetranslate.translation.glossary import ENGINES, EngineName, Glossary
 
 
 def _default_data_dir() -> Path:
@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     )
 
     # --- translation
-    translation_engine: Literal["apertium", "llm", "whisper"] = Field(
+    translation_engine: EngineName = Field(
         "apertium", description="Default engine; a session may choose another. Pairs it cannot do go to one that can."
     )
     translation_pair_engines: dict[str, str] = Field(
@@ -121,8 +121,8 @@ class Settings(BaseSettings):
     @classmethod
     def _pairs(cls, v: dict[str, str]) -> dict[str, str]:
         for pair, engine in v.items():
-            if pair.count("-") != 1 or engine not in ("apertium", "llm", "whisper"):
-                raise ValueError(f"{pair!r}: {engine!r}: use 'src-tgt' keys and one of apertium, llm, whisper")
+            if pair.count("-") != 1 or engine not in ENGINES:
+                raise ValueError(f"{pair!r}: {engine!r}: use 'src-tgt' keys and one of {', '.join(ENGINES)}")
         return v
 
     @property

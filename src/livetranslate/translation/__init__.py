@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from livetranslate.translation.apertium import ApertiumTranslator
 from livetranslate.translation.base import TranslationRequest, Translator
-from livetranslate.translation.glossary import Glossary
+from livetranslate.translation.glossary import ENGINES, EngineName, Glossary
 from livetranslate.translation.llm import LlmTranslator
-from livetranslate.translation.router import ENGINES, Outcome, TranslationRouter
+from livetranslate.translation.router import Outcome, TranslationRouter
 from livetranslate.translation.stage import SessionTranslator
 from livetranslate.translation.whisper import WhisperTranslator
 
 __all__ = [
     "ENGINES",
     "ApertiumTranslator",
+    "EngineName",
     "Glossary",
     "LlmTranslator",
     "Outcome",

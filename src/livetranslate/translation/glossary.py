@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field, field_validator
+
+
+EngineName = Literal["apertium", "llm", "whisper"]
+"""The translation engines (defined here, beside the glossary they all apply, so that settings
+can name them without importing the engines)."""
+ENGINES: tuple[str, ...] = get_args(EngineName)
 
 
 class Glossary(BaseModel):

@@ -19,8 +19,6 @@ from livetranslate.translation.base import TranslationRequest, Translator
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("apertium", "llm", "whisper")
-
 
 @dataclass
 class Outcome:

@@ -75,8 +75,7 @@ class SessionTranslator:
         """Queue a published segment (never blocks)."""
         if not self.targets or (segment.status == "draft" and not self._drafts):
             return
-        if not segment.text and not any(sid == segment.segment_id for sid, _ in self._drafted):
-            return  # an empty final only matters when it retracts draft translations
+        # (an empty final is queued too: it retracts whatever draft translations were published)
         # a newer draft or the final supersedes the queued drafts of the same segment
         self._queue = deque(
             i for i in self._queue if not (i.segment.status == "draft" and i.segment.segment_id == segment.segment_id)

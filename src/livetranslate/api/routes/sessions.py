@@ -18,11 +18,10 @@ from livetranslate.errors import InvalidInput, NotFound
 from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
 from livetranslate.store import SessionRow
 from livetranslate.store import crud
-from livetranslate.translation import Glossary
+from livetranslate.translation import EngineName, Glossary
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
-EngineName = Literal["apertium", "llm", "whisper"]
 
 
 class SessionCreate(BaseModel):
