@@ -194,6 +194,7 @@ class ApertiumTranslator:
             chain = self._chains.get(mode_file)
             if chain is None:
                 chain = self._chains[mode_file] = _Chain(mode_file, self._timeout)
+            chain.last_used = now  # handed out: not idle, so no sweep closes it under its user
             return chain
 
     async def translate(self, request: TranslationRequest) -> str:
