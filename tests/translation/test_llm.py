@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -134,3 +135,41 @@ def test_check_lists_what_is_supported():
         router.check("en", ["es", "de"])
     with pytest.raises(Exception, match="engine 'llm' is not available"):
         router.check("en", ["es"], "llm")
+
+
+def test_a_dead_endpoint_is_skipped_for_a_while():
+    async def go():
+        engine = LlmTranslator("http://127.0.0.1:9/v1", "m", timeout=1, retries=1, backoff=0.01, trip_after=2,
+                               cooldown=60)
+        try:
+            for _ in range(2):
+                with pytest.raises(TranslationFailed, match="ConnectError"):
+                    await engine.translate(TranslationRequest(SENTENCE, "en", "es"))
+            started = time.perf_counter()
+            with pytest.raises(TranslationFailed, match="skipped for 60 s more after 2 failed"):
+                await engine.translate(TranslationRequest(SENTENCE, "en", "es"))
+            return time.perf_counter() - started
+        finally:
+            await engine.aclose()
+
+    assert run(go) < 0.05  # no connection attempted
+
+
+def test_one_success_resets_the_breaker(llm):
+    async def go():
+        engine = LlmTranslator(llm.base_url, "m", retries=0, trip_after=2, cooldown=60)
+        try:
+            llm.reset("empty")
+            with pytest.raises(TranslationFailed):
+                await engine.translate(TranslationRequest(SENTENCE, "en", "es"))
+            llm.reset("ok")
+            await engine.translate(TranslationRequest(SENTENCE, "en", "es"))
+            llm.reset("empty")
+            with pytest.raises(TranslationFailed, match="empty reply"):  # counted from zero again
+                await engine.translate(TranslationRequest(SENTENCE, "en", "es"))
+            llm.reset("ok")
+            return await engine.translate(TranslationRequest(SENTENCE, "en", "es"))
+        finally:
+            await engine.aclose()
+
+    assert run(go).startswith("Necesitamos")

@@ -6,7 +6,9 @@ the glossary entries found in the text, and asks for the translation only. The r
 checked before it is used: not empty, not the prompt or the source echoed back, no
 commentary ("Here is the translation:"), in the language asked for, with every glossary
 entry honoured. A bad reply, a timeout or a 5xx is retried with backoff; then the caller
-falls back to the offline engine.
+falls back to the offline engine. After ``trip_after`` translations in a row failed that
+way, the endpoint is skipped for ``cooldown`` seconds (a circuit breaker), so a dead server
+costs each caption nothing instead of every timeout and retry.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 
 import httpx
 
@@ -46,6 +49,8 @@ class LlmTranslator:
         backoff: float = 0.25,
         stream: bool = False,
         temperature: float = 0.0,
+        trip_after: int = 2,
+        cooldown: float = 30.0,
         client: httpx.AsyncClient | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -55,6 +60,10 @@ class LlmTranslator:
         self._backoff = backoff
         self._stream = stream
         self._temperature = temperature
+        self._trip_after = trip_after
+        self._cooldown = cooldown
+        self._failures = 0
+        self._down_until = 0.0
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = client or httpx.AsyncClient(timeout=timeout, headers=headers)
 
@@ -85,6 +94,22 @@ class LlmTranslator:
         return [{"role": "system", "content": "\n".join(rules)}, {"role": "user", "content": request.text}]
 
     async def translate(self, request: TranslationRequest) -> str:
+        wait = self._down_until - time.monotonic()
+        if wait > 0:
+            raise TranslationFailed(
+                f"llm at {self.base_url}: skipped for {wait:.0f} s more after {self._failures} failed translations"
+            )
+        try:
+            text = await self._translate(request)
+        except TranslationFailed:
+            self._failures += 1
+            if self._failures >= self._trip_after:
+                self._down_until = time.monotonic() + self._cooldown
+            raise
+        self._failures = 0
+        return text
+
+    async def _translate(self, request: TranslationRequest) -> str:
         messages = self.messages(request)
         problem = "no attempt"
         for attempt in range(self._retries + 1):
