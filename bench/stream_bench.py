@@ -251,12 +251,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
     import httpx
 
     port = _free_port()
     env = {**os.environ, "LIVETRANSLATE_DATA_DIR": str(data_dir), "LIVETRANSLATE_PORT": str(port),
-           "LIVETRANSLATE_LOG_LEVEL": "warning"}
+           "LIVETRANSLATE_LOG_LEVEL": "warning", **(env or {})}
     proc = subprocess.Popen([sys.executable, "-m", "livetranslate", "serve"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
