@@ -34,6 +34,8 @@ async def create_transcription(
     temperature: Annotated[float, Form(ge=0, le=1)] = 0.0,
     timestamp_granularities: Annotated[list[str] | None, Form(alias="timestamp_granularities[]")] = None,
 ) -> Response:
+    if language is None:  # as for sessions: the server's default (None there = detect)
+        language = services.settings.default_language
     if language is None and not services.engine.can_translate_speech:
         language = services.engine.asr.languages[0]  # an English-only server: nothing to detect
     return await _run(services, "transcribe", file, model, language, response_format, timestamp_granularities)
