@@ -173,3 +173,22 @@ def test_one_success_resets_the_breaker(llm):
             await engine.aclose()
 
     assert run(go).startswith("Necesitamos")
+
+
+def test_validation_tells_commentary_from_ordinary_sentences():
+    from livetranslate.translation.llm import validate
+
+    to_en = TranslationRequest("Claro, te envío el informe esta tarde.", "es", "en")
+    assert validate("Sure, I'll send you the report this afternoon.", to_en) is None
+    assert validate("Here is the report you asked for this afternoon.", to_en) is None
+    assert validate("Here is the plan: we meet at 10:30 this afternoon.", to_en) is not None  # a preamble
+    plan = TranslationRequest("Este es el plan: nos vemos a las 10:30 esta tarde.", "es", "en")
+    assert validate("Here is the plan: we meet at 10:30 this afternoon.", plan) is None  # the source's own colon
+    assert validate("Sure, the report is due at 10:30 this afternoon.", to_en) is None  # a time, not a preamble
+    for bad in (
+        "Sure! Here is the translation: I'll send you the report this afternoon.",
+        "Translation: I'll send you the report this afternoon.",
+        "I'll send you the report this afternoon. (Note: 'informe' can also mean briefing.)",
+        "I cannot translate this text.",
+    ):
+        assert validate(bad, to_en) is not None, bad

@@ -28,8 +28,12 @@ from livetranslate.translation.langid import detect_language, language_name
 log = logging.getLogger(__name__)
 
 _COMMENTARY = re.compile(
-    r"^\s*(here(?:'s| is)\b|sure\b|certainly\b|of course\b|translation\s*:|translated\s*(text)?\s*:|"
-    r"the translation\b|i (?:cannot|can't|am unable)|as an ai\b|note\s*:)",
+    # a preamble ending in a colon ("Here is the translation:", "Sure! In Spanish:"), a label,
+    # a refusal, or a trailing note; not an ordinary sentence that starts with "Sure," or "Here is"
+    r"^\s*(?:(?:here(?:'s| is| are)|sure|certainly|of course|okay)\b[^:\n]{0,80}:(?:\s|$)"
+    r"|(?:translation|translated text|traducci[oó]n|traduction|[üu]bersetzung)\s*:"
+    r"|as an ai\b|i (?:cannot|can't|am unable to) (?:translate|help))"
+    r"|\((?:note|translation|nota|remarque)\b",
     re.IGNORECASE,
 )
 _QUOTES = "\"'“”«»„‘’「」"
@@ -171,7 +175,8 @@ def validate(text: str, request: TranslationRequest) -> str | None:
     source = request.text.strip()
     if "\n" in text and "\n" not in source:
         return "reply has several lines (commentary?)"
-    if _COMMENTARY.match(text):
+    m = _COMMENTARY.search(text)
+    if m and not (":" in source and m.group(0).rstrip().endswith(":")):  # a colon the source has too is fine
         return "reply contains commentary, not just the translation"
     if len(text) > 3 * len(source) + 40:
         return "reply is far longer than the source"
