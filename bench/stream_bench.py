@@ -234,9 +234,9 @@ def offline_transcript(corpus: Corpus) -> str:
     """The same model, run offline over each recording (faster-whisper's own transcribe)."""
     from faster_whisper import WhisperModel
 
-    from livetranslate.asr.whisper import bundled_model_path
+    from livetranslate.asr.models import model_path
 
-    model = WhisperModel(str(bundled_model_path("tiny.en")), device="cpu", compute_type="int8", cpu_threads=2)
+    model = WhisperModel(str(model_path("tiny.en", ROOT / "data" / "models")), device="cpu", compute_type="int8", cpu_threads=2)
     texts = []
     for u in corpus.utts:
         a = corpus.audio[int((u.start - 0.3) * 16000) : int((u.end + 0.3) * 16000)]
@@ -380,9 +380,9 @@ def main() -> None:
     ap.add_argument("--plot", type=Path, help="also draw latency against streams to this PNG (needs matplotlib)")
     args = ap.parse_args()
     streams = args.streams or ([1] if args.quick else [1, 2, 4])
-    from livetranslate.asr.whisper import bundled_model_path
+    from livetranslate.asr.models import model_path
 
-    WHISPERLIVE_MODEL = str(bundled_model_path("tiny.en"))
+    WHISPERLIVE_MODEL = str(model_path("tiny.en", ROOT / "data" / "models"))
     systems = ["livetranslate"] + (["whisperlive"] if args.peer else [])
     if args.peer and not (PEER_VENV / "bin" / "python").exists():
         raise SystemExit("run bench/peer/setup-whisperlive.sh first")
