@@ -4,7 +4,6 @@ engine fallback, multilingual speech, /v1/languages and bad input."""
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
