@@ -192,3 +192,15 @@ def test_validation_tells_commentary_from_ordinary_sentences():
         "I cannot translate this text.",
     ):
         assert validate(bad, to_en) is not None, bad
+
+
+def test_with_an_llm_any_known_language_is_a_target_but_not_an_unknown_code(llm, apertium):
+    engine = LlmTranslator(llm.base_url, "m")
+    router = TranslationRouter({"apertium": apertium, "llm": engine})
+    router.check(None, ["de", "ja", "es"])
+    router.check("en", ["de"])
+    with pytest.raises(Exception, match=r"into \['xx'\]"):
+        router.check(None, ["xx"])
+    with pytest.raises(Exception, match=r"into \['xx'\]"):
+        router.check("en", ["xx"])
+    asyncio.run(engine.aclose())

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from livetranslate import metrics
 from livetranslate.errors import TranslationFailed, UnsupportedLanguage
 from livetranslate.translation.base import TranslationRequest, Translator
+from livetranslate.translation.langid import language_name
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class TranslationRouter:
         for target in targets:
             if language is None:
                 reachable = self.targets()
-                ok = reachable is None or target in reachable
+                ok = target in reachable if reachable is not None else language_name(target) is not None
             else:
                 ok = target == language or bool(self.candidates(language, target, engine))
             if not ok:
