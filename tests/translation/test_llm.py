@@ -181,6 +181,8 @@ def test_validation_tells_commentary_from_ordinary_sentences():
     to_en = TranslationRequest("Claro, te envío el informe esta tarde.", "es", "en")
     assert validate("Sure, I'll send you the report this afternoon.", to_en) is None
     assert validate("Here is the report you asked for this afternoon.", to_en) is None
+    glossary = TranslationRequest("Actualiza el glosario antes de la reunión.", "es", "en")
+    assert validate("Update the glossary before the meeting.", glossary) is None
     assert validate("Here is the plan: we meet at 10:30 this afternoon.", to_en) is not None  # a preamble
     plan = TranslationRequest("Este es el plan: nos vemos a las 10:30 esta tarde.", "es", "en")
     assert validate("Here is the plan: we meet at 10:30 this afternoon.", plan) is None  # the source's own colon

@@ -36,6 +36,7 @@ _COMMENTARY = re.compile(
     r"|\((?:note|translation|nota|remarque)\b",
     re.IGNORECASE,
 )
+_PROMPT_PHRASES = ("translate live meeting captions", "always use these renderings", "context only, do not translate")
 _QUOTES = "\"'“”«»„‘’「」"
 
 
@@ -183,7 +184,7 @@ def validate(text: str, request: TranslationRequest) -> str | None:
     lowered = text.lower()
     if any(line and line.lower() in lowered for line in request.context if len(line) > 20):
         return "reply repeats the context"
-    if "translate live meeting captions" in lowered or "glossary" in lowered:
+    if any(phrase in lowered for phrase in _PROMPT_PHRASES):
         return "reply echoes the prompt"
     if request.glossary:
         for found, fixed, kind in request.glossary.entries_in(source, request.target):
