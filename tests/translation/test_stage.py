@@ -115,3 +115,24 @@ def test_every_engine_failing_leaves_a_warning_and_the_source(tmp_path):
     assert [e["type"] for e in events] == ["warning"]
     assert events[0]["code"] == "translation_failed" and "left untranslated" in events[0]["message"]
     assert db.call(crud.translations, session_id="s", lang="es") == {}
+
+
+def test_a_target_dropped_mid_segment_still_gets_its_final(tmp_path, apertium):
+    router = TranslationRouter({"apertium": apertium})
+    db = _db(tmp_path)
+
+    async def main():
+        translator = SessionTranslator(
+            session_id="s", router=router, publisher=Publisher(db, InProcessBus(1000)), targets=["es"], language="en"
+        )
+        translator.start()
+        translator.submit(seg("a", "draft", "Thank you"))
+        await asyncio.sleep(0.3)
+        translator.targets = []  # PATCH {"targets": []}
+        translator.submit(seg("a", "final", "Thank you very much."))
+        translator.submit(seg("b", "final", "Good night."))
+        await translator.finish()
+
+    asyncio.run(main())
+    events = [json.loads(p) for _, p in db.call(crud.events_after, session_id="s", after_seq=0)]
+    assert [(e["segment_id"], e["status"]) for e in events] == [("a", "draft"), ("a", "final")]

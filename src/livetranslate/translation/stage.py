@@ -73,14 +73,19 @@ class SessionTranslator:
 
     def submit(self, segment: SegmentEvent, audio: np.ndarray | None = None) -> None:
         """Queue a published segment (never blocks)."""
-        if not self.targets or (segment.status == "draft" and not self._drafts):
+        if segment.status == "draft" and not self._drafts:
+            return
+        targets = list(self.targets)
+        if segment.status == "final":  # a language dropped meanwhile still gets the final of what it drafted
+            targets += [lang for sid, lang in self._drafted if sid == segment.segment_id and lang not in targets]
+        if not targets:
             return
         # (an empty final is queued too: it retracts whatever draft translations were published)
         # a newer draft or the final supersedes the queued drafts of the same segment
         self._queue = deque(
             i for i in self._queue if not (i.segment.status == "draft" and i.segment.segment_id == segment.segment_id)
         )
-        self._queue.append(_Item(segment, audio if segment.status == "final" else None, list(self.targets)))
+        self._queue.append(_Item(segment, audio if segment.status == "final" else None, targets))
         self._wake.set()
 
     async def finish(self) -> None:
