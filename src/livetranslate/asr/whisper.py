@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from livetranslate.asr.models import model_path
+from livetranslate.asr.models import BUNDLED, model_path
 from livetranslate.errors import UnsupportedLanguage
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class WhisperAsr:
         from faster_whisper import WhisperModel
 
         self.path = model_path(model, models_dir)
-        self.name = model if model in ("tiny.en", "base") else self.path.name
+        self.name = model if model in BUNDLED else self.path.name
         self._model = WhisperModel(
             str(self.path), device=device, compute_type=compute_type, cpu_threads=cpu_threads, num_workers=workers
         )

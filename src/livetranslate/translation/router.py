@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Outcome:
+    """What translating one segment into one language came to. ``text`` None with no
+    ``failures``: no engine translates the pair at all."""
+
     text: str | None
     engine: str | None
     latency_ms: float = 0.0

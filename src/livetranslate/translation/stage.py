@@ -141,14 +141,14 @@ class SessionTranslator:
         if segment.status == "draft":
             await self._draft(segment, request)
             return
-        if not self._router.candidates(source, target, self.engine, audio=audio is not None):
+        outcome = await self._router.translate(request, self.engine)
+        if outcome.text is None and not outcome.failures:  # no engine was even able to try
             await self._warn_once(
                 "unsupported_pair", source, target,
                 f"no installed engine translates {source}→{target}; segments in {source} stay untranslated into {target}",
                 segment.segment_id,
             )
             return
-        outcome = await self._router.translate(request, self.engine)
         for engine, why in outcome.failures:
             then = f"; translated by {outcome.engine} instead" if outcome.text is not None else "; left untranslated"
             await self._publisher.publish(
