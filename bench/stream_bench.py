@@ -328,6 +328,21 @@ async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> d
     }
 
 
+def write_section(path: Path, heading: str, report: str, before: str | None = None) -> None:
+    """Replace the section of a markdown file that starts with ``heading`` (up to the next
+    ``## ``) by ``report``; a missing section goes before the ``before`` heading, or at the end."""
+    doc = path.read_text() if path.exists() else "# Benchmarks\n\n"
+    start = doc.find(heading)
+    if start >= 0:
+        end = doc.find("\n## ", start + 1)
+        doc = doc[:start] + report + (doc[end + 1 :] if end >= 0 else "")
+    else:
+        end = doc.find(f"\n{before}") if before else -1
+        doc = doc[: end + 1] + report + "\n" + doc[end + 1 :] if end >= 0 else doc.rstrip() + "\n\n" + report
+    path.write_text(doc)
+    print(f"wrote {path}")
+
+
 def machine() -> str:
     model = "unknown CPU"
     try:
@@ -435,15 +450,7 @@ def main() -> None:
     print()
     print(report)
     if args.write:
-        text = args.write.read_text() if args.write.exists() else "# Benchmarks\n\n"
-        start = text.find("## Streaming (issue: core)")
-        if start >= 0:
-            end = text.find("\n## ", start + 1)
-            text = text[:start] + report + (text[end + 1 :] if end >= 0 else "")
-        else:
-            text = text.rstrip() + "\n\n" + report
-        args.write.write_text(text)
-        print(f"wrote {args.write}")
+        write_section(args.write, "## Streaming (issue: core)", report)
 
 
 if __name__ == "__main__":

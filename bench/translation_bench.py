@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from stream_bench import machine, start_server  # noqa: E402
+from stream_bench import machine, start_server, write_section  # noqa: E402
 
 from livetranslate.audio import decode_file, to_pcm16  # noqa: E402
 from livetranslate.translation import ApertiumTranslator, LlmTranslator, TranslationRequest  # noqa: E402
@@ -279,16 +279,7 @@ def main() -> None:
     text = report(rows, added, asyncio.run(memory()))
     print(text)
     if args.write:
-        doc = args.write.read_text() if args.write.exists() else "# Benchmarks\n\n"
-        start = doc.find("## Translation (issue: translation)")
-        if start >= 0:
-            end = doc.find("\n## ", start + 1)
-            doc = doc[:start] + text + (doc[end + 1 :] if end >= 0 else "")
-        else:
-            end = doc.find("\n## Memory")
-            doc = doc[: end + 1] + text + "\n" + doc[end + 1 :] if end >= 0 else doc.rstrip() + "\n\n" + text
-        args.write.write_text(doc)
-        print(f"wrote {args.write}")
+        write_section(args.write, "## Translation (issue: translation)", text, before="## Memory")
 
 
 if __name__ == "__main__":
