@@ -226,7 +226,6 @@ def stream(
     """Send audio on the audio socket and collect everything the server sends back.
 
     ``pace``: seconds to sleep per chunk (None: as fast as possible)."""
-    from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
     messages: list[dict] = []
@@ -240,14 +239,23 @@ def stream(
         if not stop:  # drop the connection, as a client whose network fails does
             return StreamResult([m for m in messages if "seq" in m], messages, None, None)
         ws.send(json.dumps({"type": "stop"}))
-        try:
-            while True:
-                messages.append(json.loads(ws.recv(timeout=120)))
-        except ConnectionClosed:
-            pass
+        messages += drain(ws)
         code, reason = ws.close_code, ws.close_reason
     events = [m for m in messages if "seq" in m]
     return StreamResult(events, messages, code, reason)
+
+
+def drain(ws, timeout: float = 120) -> list[dict]:
+    """Every message until the server closes the socket (after ``stop``: finals, then session.ended)."""
+    from websockets.exceptions import ConnectionClosed
+
+    out = []
+    try:
+        while True:
+            out.append(json.loads(ws.recv(timeout=timeout)))
+    except ConnectionClosed:
+        pass
+    return out
 
 
 def read_events(server: Server, session_id: str, after_seq: int = 0, timeout: float = 30) -> tuple[list[dict], int | None]:

@@ -11,7 +11,7 @@ import srt
 from websockets.sync.client import connect
 
 from livetranslate.translation.langid import detect_language
-from tests.conftest import conversation, pcm16, start_server, stop_server, stream
+from tests.conftest import conversation, drain, pcm16, start_server, stop_server, stream
 from tests.translation.llm_server import LlmServer
 
 
@@ -86,11 +86,7 @@ def test_patch_targets_while_live(server, synthetic):
         second, _ = conversation(synthetic[2:3])
         ws.send(pcm16(second))
         ws.send(json.dumps({"type": "stop"}))
-        try:
-            while True:
-                events.append(json.loads(ws.recv(timeout=60)))
-        except Exception:
-            pass
+        events += drain(ws)
     finals = [e for e in events if e.get("type") == "segment" and e["status"] == "final" and e["text"]]
     done = translations(events)
     assert len(finals) == 2
