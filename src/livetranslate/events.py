@@ -1,10 +1,10 @@
 """Every message on the data path and on the wire, defined once.
 
-*Session events* (``segment``, ``translation``, ``warning``, ``session.status``,
-``session.ended``) carry a per-session,
+*Session events* (``segment``, ``translation``, ``speaker.update``, ``warning``,
+``session.status``, ``session.ended``) carry a per-session,
 gap-free ``seq``; they are stored in the event log and can be replayed. *Connection
 messages* (``ready``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
-*Client messages* (``start``, ``stop``) are what a client sends on the audio socket.
+*Client messages* (``start``, ``speakers``, ``stop``) are what a client sends on the audio socket.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from livetranslate.errors import InvalidInput
 
@@ -36,9 +36,17 @@ class Word(BaseModel):
     probability: float
 
 
+SpeakerSource = Literal["track", "meeting", "voiceprint", "cluster", "user"]
+"""Where a speaker's identity comes from, strongest first: the participant's own audio track,
+the meeting's active-speaker events or named captions, an enrolled voiceprint, a voice
+cluster alone (no name), or a person who renamed it."""
+
+
 class SegmentEvent(_Message):
     """A caption. Drafts of one utterance share ``segment_id`` and replace each other;
-    exactly one ``final`` follows. Times are seconds of audio from the session start."""
+    at least one ``final`` follows: an utterance in which the speaker changes ends as one
+    final per speaker turn (the first keeps the drafts' ``segment_id``). Times are seconds of
+    audio from the session start."""
 
     type: Literal["segment"] = "segment"
     seq: int = 0
@@ -48,8 +56,28 @@ class SegmentEvent(_Message):
     start: float
     end: float
     language: str | None
-    speaker: str | None = None
+    speaker: str | None = Field(None, description="Stable id within the session (S1, S2, ...); finals only.")
+    speaker_name: str | None = Field(None, description="A name only where evidence names the speaker.")
+    speaker_source: SpeakerSource | None = None
     words: list[Word] = Field(default_factory=list)
+
+
+class SpeakerUpdateEvent(_Message):
+    """Attribution changed after the fact: ``speaker`` is now called ``name`` (null: no name)
+    on the strength of ``source``; the segments in ``segment_ids`` (earlier finals) now belong
+    to it; the speakers in ``merged`` were merged into it and no longer exist. Clients apply it
+    to every segment of ``speaker`` they show."""
+
+    type: Literal["speaker.update"] = "speaker.update"
+    seq: int = 0
+    speaker: str
+    name: str | None
+    source: SpeakerSource
+    confidence: float = 1.0
+    participant_id: str | None = Field(None, description="The meeting participant this speaker is.")
+    voiceprint_id: str | None = Field(None, description="The enrolled voiceprint that named this speaker.")
+    segment_ids: list[str] = Field(default_factory=list)
+    merged: list[str] = Field(default_factory=list)
 
 
 class TranslationEvent(_Message):
@@ -98,13 +126,15 @@ class SessionEndedEvent(_Message):
 
 
 SessionEvent = Annotated[
-    Union[SegmentEvent, TranslationEvent, WarningEvent, SessionStatusEvent, SessionEndedEvent],
+    Union[SegmentEvent, TranslationEvent, SpeakerUpdateEvent, WarningEvent, SessionStatusEvent, SessionEndedEvent],
     Field(discriminator="type"),
 ]
 _session_event = TypeAdapter(SessionEvent)
 
 
-SessionEventT = SegmentEvent | TranslationEvent | WarningEvent | SessionStatusEvent | SessionEndedEvent
+SessionEventT = (
+    SegmentEvent | TranslationEvent | SpeakerUpdateEvent | WarningEvent | SessionStatusEvent | SessionEndedEvent
+)
 
 
 def parse_session_event(data: str | bytes | dict) -> SessionEventT:
@@ -137,29 +167,73 @@ class ErrorMessage(_Message):
 # --- client messages (audio socket) ---------------------------------------------------
 
 
+class Participant(_Message):
+    id: str = Field(min_length=1, max_length=128, description="The meeting's id for the participant.")
+    name: str | None = Field(None, min_length=1, max_length=200)
+
+
 class StartMessage(_Message):
     type: Literal["start"]
     format: Literal[AUDIO_FORMATS] = "pcm_s16le"  # type: ignore[valid-type]
     sample_rate: int | None = Field(None, ge=1000, le=384000, description="Required for raw PCM formats.")
     channels: int = Field(1, ge=1, le=8)
+    track: str | None = Field(
+        None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="One of several audio tracks of the session (each on its own socket).",
+    )
+    participant: Participant | None = Field(None, description="Who this track is: its segments are theirs.")
+
+    @property
+    def track_key(self) -> str:
+        """The track this socket feeds: named, the participant's, or "" (the session's only track)."""
+        return self.track or (self.participant.id if self.participant else "")
+
+
+class SpeakerTimelineEvent(_Message):
+    """What the meeting says about who speaks: ``on``/``off`` (active-speaker indicator at
+    ``time``), or ``caption`` (a line of the meeting's own captions, ``time`` to ``end``).
+    Times are session media time (seconds of audio from the session start), before the
+    session's ``delay_s`` correction."""
+
+    kind: Literal["on", "off", "caption"]
+    participant: Participant
+    time: float = Field(ge=0)
+    end: float | None = Field(None, ge=0, description="caption: when the line ends.")
+    text: str | None = Field(None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _caption_span(self) -> "SpeakerTimelineEvent":
+        if self.kind == "caption" and (self.end is None or self.end < self.time):
+            raise ValueError("a caption needs end >= time")
+        if self.kind != "caption" and (self.end is not None or self.text is not None):
+            raise ValueError(f"{self.kind!r} events have only a time (end and text belong to captions)")
+        return self
+
+
+class SpeakersMessage(_Message):
+    """Meeting timeline events sent on the audio socket (same body as
+    ``POST /v1/sessions/{id}/speaker-events``)."""
+
+    type: Literal["speakers"]
+    events: list[SpeakerTimelineEvent] = Field(min_length=1, max_length=1000)
 
 
 class StopMessage(_Message):
     type: Literal["stop"]
 
 
-ClientMessage = Annotated[Union[StartMessage, StopMessage], Field(discriminator="type")]
+ClientMessage = Annotated[Union[StartMessage, SpeakersMessage, StopMessage], Field(discriminator="type")]
 _client_message = TypeAdapter(ClientMessage)
 
 
-def parse_client_message(text: str) -> StartMessage | StopMessage:
+def parse_client_message(text: str) -> StartMessage | SpeakersMessage | StopMessage:
     """Parse a client text frame; raise :class:`InvalidInput` saying what is wrong."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput(f"text frame is not valid JSON: {e.msg} at position {e.pos}") from e
     if not isinstance(data, dict) or "type" not in data:
-        raise InvalidInput('text frame must be a JSON object with a "type": one of "start", "stop"')
+        raise InvalidInput('text frame must be a JSON object with a "type": one of "start", "speakers", "stop"')
     try:
         msg = _client_message.validate_python(data)
     except ValidationError as e:

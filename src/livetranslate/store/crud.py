@@ -6,8 +6,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from livetranslate.errors import Conflict, NotFound
-from livetranslate.events import SegmentEvent, TranslationEvent
-from livetranslate.store.models import EventRow, SegmentRow, SessionRow, SessionStatus, TranslationRow, utcnow
+from livetranslate.events import SegmentEvent, SpeakerUpdateEvent, TranslationEvent
+from livetranslate.store.models import (
+    EventRow,
+    SegmentRow,
+    SessionRow,
+    SessionStatus,
+    SpeakerRow,
+    TimelineEventRow,
+    TranslationRow,
+    VoiceprintRow,
+    utcnow,
+)
 
 
 def create_session(
@@ -70,6 +80,8 @@ def delete_session(db: Session, *, session_id: str) -> SessionRow:
     db.execute(delete(EventRow).where(EventRow.session_id == session_id))
     db.execute(delete(SegmentRow).where(SegmentRow.session_id == session_id))
     db.execute(delete(TranslationRow).where(TranslationRow.session_id == session_id))
+    db.execute(delete(SpeakerRow).where(SpeakerRow.session_id == session_id))
+    db.execute(delete(TimelineEventRow).where(TimelineEventRow.session_id == session_id))
     db.delete(row)
     return row
 
@@ -117,6 +129,12 @@ def append_event(db: Session, *, session_id: str, event) -> int:
                 words=[w.model_dump() for w in event.words],
             )
         )
+        if event.speaker and db.get(SpeakerRow, (session_id, event.speaker)) is None:
+            db.add(SpeakerRow(session_id=session_id, id=event.speaker, name=event.speaker_name,
+                              source=event.speaker_source or "cluster"))
+            db.flush()
+    elif isinstance(event, SpeakerUpdateEvent):
+        _apply_speaker_update(db, session_id, event)
     elif isinstance(event, TranslationEvent) and event.status == "final":
         db.execute(
             delete(TranslationRow).where(TranslationRow.segment_id == event.segment_id, TranslationRow.lang == event.lang)
@@ -129,6 +147,131 @@ def append_event(db: Session, *, session_id: str, event) -> int:
                 )
             )
     return seq
+
+
+def _apply_speaker_update(db: Session, session_id: str, event: SpeakerUpdateEvent) -> None:
+    row = db.get(SpeakerRow, (session_id, event.speaker))
+    if row is None:
+        row = SpeakerRow(session_id=session_id, id=event.speaker, source=event.source)
+        db.add(row)
+    row.name, row.source, row.confidence = event.name, event.source, event.confidence
+    row.participant_id, row.voiceprint_id = event.participant_id, event.voiceprint_id
+    if event.segment_ids:
+        db.execute(
+            update(SegmentRow)
+            .where(SegmentRow.session_id == session_id, SegmentRow.id.in_(event.segment_ids))
+            .values(speaker=event.speaker)
+        )
+    if event.merged:
+        db.execute(
+            update(SegmentRow)
+            .where(SegmentRow.session_id == session_id, SegmentRow.speaker.in_(event.merged))
+            .values(speaker=event.speaker)
+        )
+        db.execute(
+            update(SpeakerRow)
+            .where(SpeakerRow.session_id == session_id, SpeakerRow.id.in_(event.merged))
+            .values(merged_into=event.speaker)
+        )
+    db.flush()
+
+
+def speakers(db: Session, *, session_id: str, merged: bool = False) -> list[SpeakerRow]:
+    """The session's speakers in order of appearance (with ``merged``: also those merged away)."""
+    q = select(SpeakerRow).where(SpeakerRow.session_id == session_id)
+    if not merged:
+        q = q.where(SpeakerRow.merged_into.is_(None))
+    return sorted(db.scalars(q).all(), key=lambda r: int(r.id[1:]) if r.id[1:].isdigit() else 0)
+
+
+def get_speaker(db: Session, *, session_id: str, speaker_id: str) -> SpeakerRow:
+    row = db.get(SpeakerRow, (session_id, speaker_id))
+    if row is None or row.merged_into is not None:
+        merged = f" (merged into {row.merged_into})" if row is not None else ""
+        raise NotFound(f"session {session_id!r} has no speaker {speaker_id!r}{merged}")
+    return row
+
+
+def speaker_stats(db: Session, *, session_id: str) -> dict[str, tuple[int, float]]:
+    """Segments and seconds of speech per speaker."""
+    rows = db.execute(
+        select(SegmentRow.speaker, func.count(), func.sum(SegmentRow.end - SegmentRow.start))
+        .where(SegmentRow.session_id == session_id)
+        .group_by(SegmentRow.speaker)
+    ).all()
+    return {sp: (n, round(float(sec or 0), 3)) for sp, n, sec in rows if sp}
+
+
+def save_centroids(db: Session, *, session_id: str, centroids: dict[str, list[float]]) -> None:
+    for speaker_id, vector in centroids.items():
+        row = db.get(SpeakerRow, (session_id, speaker_id))
+        if row is not None:
+            row.centroid = vector
+
+
+def add_timeline_events(db: Session, *, session_id: str, events: list[dict], keep: int) -> None:
+    """Store meeting events (times already corrected); only the newest ``keep`` per session stay."""
+    db.add_all(TimelineEventRow(session_id=session_id, **e) for e in events)
+    db.flush()
+    cutoff = db.scalar(
+        select(TimelineEventRow.id)
+        .where(TimelineEventRow.session_id == session_id)
+        .order_by(TimelineEventRow.id.desc())
+        .offset(keep)
+        .limit(1)
+    )
+    if cutoff is not None:
+        db.execute(
+            delete(TimelineEventRow).where(TimelineEventRow.session_id == session_id, TimelineEventRow.id <= cutoff)
+        )
+
+
+def timeline_events(db: Session, *, session_id: str) -> list[TimelineEventRow]:
+    return list(
+        db.scalars(
+            select(TimelineEventRow).where(TimelineEventRow.session_id == session_id).order_by(TimelineEventRow.id)
+        ).all()
+    )
+
+
+def create_voiceprint(db: Session, *, id: str, name: str, embedding: list[float], seconds: float) -> VoiceprintRow:
+    if db.scalar(select(VoiceprintRow).where(VoiceprintRow.name == name)) is not None:
+        raise Conflict(f"a voiceprint named {name!r} exists; add samples to it with POST /v1/voiceprints/{{id}}/samples")
+    row = VoiceprintRow(id=id, name=name, embedding=embedding, seconds=seconds)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def add_voiceprint_sample(db: Session, *, voiceprint_id: str, embedding: list[float], seconds: float) -> VoiceprintRow:
+    """One more sample of an enrolled voice: the embedding becomes the speech-weighted mean."""
+    row = get_voiceprint(db, voiceprint_id=voiceprint_id)
+    total = [a * row.seconds + b * seconds for a, b in zip(row.embedding, embedding)]
+    norm = sum(x * x for x in total) ** 0.5 or 1.0
+    row.embedding = [round(x / norm, 6) for x in total]
+    row.seconds += seconds
+    row.samples += 1
+    row.updated_at = utcnow()
+    db.flush()
+    return row
+
+
+def get_voiceprint(db: Session, *, voiceprint_id: str | None = None, name: str | None = None) -> VoiceprintRow:
+    if voiceprint_id is not None:
+        row = db.get(VoiceprintRow, voiceprint_id)
+    else:
+        row = db.scalar(select(VoiceprintRow).where(VoiceprintRow.name == name))
+    if row is None:
+        raise NotFound(f"no voiceprint {voiceprint_id or name!r}")
+    return row
+
+
+def list_voiceprints(db: Session) -> list[VoiceprintRow]:
+    return list(db.scalars(select(VoiceprintRow).order_by(VoiceprintRow.name)).all())
+
+
+def delete_voiceprint(db: Session, *, voiceprint_id: str) -> None:
+    db.delete(get_voiceprint(db, voiceprint_id=voiceprint_id))
 
 
 def events_after(db: Session, *, session_id: str, after_seq: int, limit: int = 1000) -> list[tuple[int, str]]:

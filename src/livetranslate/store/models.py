@@ -109,3 +109,56 @@ class TranslationRow(Base):
         UniqueConstraint("segment_id", "lang", name="uq_translations_segment_lang"),
         Index("ix_translations_session_lang", "session_id", "lang"),
     )
+
+
+class SpeakerRow(Base):
+    """A speaker of a session: a voice cluster, a participant, or both once evidence joins them."""
+
+    __tablename__ = "speakers"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """S1, S2, ... in order of appearance."""
+    name: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))
+    """Evidence for the identity (events.SpeakerSource); ``cluster`` while unnamed."""
+    confidence: Mapped[float] = mapped_column(Float, default=1.0)
+    participant_id: Mapped[str | None] = mapped_column(String(128))
+    voiceprint_id: Mapped[str | None] = mapped_column(String(32))
+    merged_into: Mapped[str | None] = mapped_column(String(16))
+    centroid: Mapped[list[float] | None] = mapped_column(JSON)
+    """The voice cluster's mean embedding, kept so a resumed session knows the voice again."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TimelineEventRow(Base):
+    """The meeting's own word on who spoke when (bounded per session: the oldest go first)."""
+
+    __tablename__ = "timeline_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    participant_id: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str | None] = mapped_column(String(200))
+    time: Mapped[float] = mapped_column(Float)
+    """Session media time, with the delay correction applied."""
+    end: Mapped[float | None] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_timeline_events_session_time", "session_id", "time"),)
+
+
+class VoiceprintRow(Base):
+    """An enrolled voice: its embedding (never the audio)."""
+
+    __tablename__ = "voiceprints"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    embedding: Mapped[list[float]] = mapped_column(JSON)
+    seconds: Mapped[float] = mapped_column(Float)
+    """Seconds of speech enrolled (the embedding is their average)."""
+    samples: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
