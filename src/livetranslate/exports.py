@@ -28,6 +28,7 @@ class TranscriptSegment:
     text: str
     language: str | None = None
     speaker: str | None = None
+    speaker_name: str | None = None
     words: list[dict] = field(default_factory=list)
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
@@ -39,20 +40,37 @@ class TranscriptSegment:
 View = Literal["original", "translation", "bilingual"]
 
 
-def _label(seg: TranscriptSegment, view: View = "original") -> str:
+def _label(seg: TranscriptSegment, view: View = "original", speakers: bool = True) -> str:
     text = seg.text
     if view == "translation" and seg.translation is not None:
         text = seg.translation
     elif view == "bilingual" and seg.translation is not None:
         text = f"{seg.text}\n{seg.translation}"
-    return f"{seg.speaker}: {text}" if seg.speaker else text
+    who = speaker_label(seg.speaker, seg.speaker_name) if speakers else None
+    return f"{who}: {text}" if who else text
+
+
+def _show_speakers(segments: list[TranscriptSegment]) -> bool:
+    """Caption lines say who speaks once there is more than one speaker, or a name."""
+    return len({s.speaker for s in segments if s.speaker}) > 1 or any(s.speaker_name for s in segments)
+
+
+def speaker_label(speaker: str | None, name: str | None) -> str | None:
+    """What a transcript shows for a speaker: the name, else "Speaker N" for id ``SN``."""
+    if name:
+        return name
+    if speaker and speaker[:1] == "S" and speaker[1:].isdigit():
+        return f"Speaker {speaker[1:]}"
+    return speaker
 
 
 def to_srt(segments: list[TranscriptSegment], view: View = "original") -> str:
+    who = _show_speakers(segments)
     return srt.compose(
         [
             srt.Subtitle(
-                index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end), content=_label(s, view)
+                index=i, start=timedelta(seconds=s.start), end=timedelta(seconds=s.end),
+                content=_label(s, view, who),
             )
             for i, s in enumerate(segments, 1)
         ]
@@ -69,13 +87,15 @@ def _vtt_time(seconds: float) -> str:
 
 def to_vtt(segments: list[TranscriptSegment], view: View = "original") -> str:
     vtt = webvtt.WebVTT()
+    who = _show_speakers(segments)
     for s in segments:
-        vtt.captions.append(webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=_label(s, view)))
+        vtt.captions.append(webvtt.Caption(start=_vtt_time(s.start), end=_vtt_time(s.end), text=_label(s, view, who)))
     return vtt.content
 
 
 def to_txt(segments: list[TranscriptSegment], view: View = "original") -> str:
-    return "".join(_label(s, view) + ("\n\n" if view == "bilingual" else "\n") for s in segments)
+    who = _show_speakers(segments)
+    return "".join(_label(s, view, who) + ("\n\n" if view == "bilingual" else "\n") for s in segments)
 
 
 def to_json(segments: list[TranscriptSegment], **meta) -> str:
@@ -86,7 +106,7 @@ def to_json(segments: list[TranscriptSegment], **meta) -> str:
 
 
 def _plain(seg: TranscriptSegment) -> dict:
-    return {k: v for k, v in asdict(seg).items() if v is not None or k in ("language", "speaker")}
+    return {k: v for k, v in asdict(seg).items() if v is not None or k in ("language", "speaker", "speaker_name")}
 
 
 def render(

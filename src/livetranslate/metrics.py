@@ -45,3 +45,9 @@ TRANSLATION_SECONDS = Histogram(
 TRANSLATION_FAILURES = Counter(
     "livetranslate_translation_failures", "Translations an engine failed (then fell back or were skipped).", ["engine"]
 )
+SPEAKER_SECONDS = Histogram(
+    "livetranslate_speaker_attribution_seconds",
+    "Time the speakers stage took for one final (clustering and matching; the voice windows are embedded "
+    "while Whisper decodes).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
+)

@@ -103,6 +103,39 @@ class Settings(BaseSettings):
     llm_retries: int = Field(2, ge=0, le=5, description="Retries (with backoff) of a failed or rejected LLM reply.")
     llm_stream: bool = Field(False, description="Ask the LLM endpoint for a streamed (SSE) reply.")
 
+    # --- speakers
+    speakers: bool = Field(True, description="Tell speakers apart by voice (clusters); tracks and meeting events name them.")
+    speaker_max_windows: int = Field(
+        150, ge=20, le=1000, description="Recent 1.6 s voice windows (every 0.4 s) clustered again at each final."
+    )
+    speaker_match_threshold: float = Field(
+        0.8, ge=0, le=1, description="Voice similarity at which a returning voice is an earlier speaker again."
+    )
+    speaker_max_speakers: int = Field(8, ge=1, le=32, description="Most voice clusters one session can have at once.")
+    speaker_event_tolerance_s: float = Field(
+        0.3, ge=0, le=5, description="Meeting speaker events are widened by this much when matched with speech."
+    )
+    speaker_event_delay_s: float = Field(
+        0.0, ge=-10, le=10, description="Added to meeting event times (positive: the meeting's events run ahead of the audio)."
+    )
+    speaker_event_dominance: float = Field(
+        2.0, ge=1, description="A participant names speech only when their overlap is this many times the runner-up's."
+    )
+    speaker_event_min_coverage: float = Field(
+        0.5, gt=0, le=1, description="Share of a stretch of speech a participant's events must cover to name it."
+    )
+    speaker_event_lead_s: float = Field(
+        10.0, ge=0, le=120, description="How far past the audio received so far a meeting event may be (else 422)."
+    )
+    speaker_timeline_max_events: int = Field(2000, ge=10, description="Meeting events kept per session; the oldest go.")
+    voiceprint_threshold: float = Field(
+        0.8, ge=0, le=1, description="Voice similarity at which a voice is an enrolled voiceprint."
+    )
+    voiceprint_margin: float = Field(
+        0.05, ge=0, le=1, description="...and by which it must beat every other voiceprint."
+    )
+    voiceprint_min_speech_s: float = Field(4.0, ge=1, le=60, description="Speech an enrollment or verification sample needs.")
+
     # --- limits
     max_frame_bytes: int = Field(1 << 20, ge=1024, description="Largest binary WebSocket frame accepted.")
     max_upload_bytes: int = Field(25 << 20, ge=1024, description="Largest file accepted by /v1/audio/transcriptions.")

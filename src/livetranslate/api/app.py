@@ -7,6 +7,7 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+import numpy as np
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 from fastapi.exceptions import RequestValidationError
@@ -20,7 +21,8 @@ from livetranslate.errors import LiveTranslateError
 from livetranslate.publish import InProcessBus, Publisher
 from livetranslate.session import SessionService
 from livetranslate.settings import Settings, get_settings
-from livetranslate.store import Database, upgrade
+from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
+from livetranslate.store import Database, crud, upgrade
 from livetranslate.translation import TranslationRouter, build_router
 from livetranslate.vad import SileroVad
 
@@ -36,6 +38,7 @@ class Services:
     bus: InProcessBus
     sessions: SessionService
     translation: TranslationRouter
+    voiceprints: VoiceprintBook
 
 
 def error_body(code: str, message: str, **extra) -> dict:
@@ -60,14 +63,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         vad = SileroVad()
         bus = InProcessBus(settings.subscriber_queue_size)
         router = build_router(settings, engine)
+        encoder = VoiceEncoder()
+        voiceprints = VoiceprintBook(
+            encoder, vad, threshold=settings.voiceprint_threshold, margin=settings.voiceprint_margin,
+            min_speech_s=settings.voiceprint_min_speech_s,
+        )
         sessions = SessionService(
-            settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus), router=router
+            settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus), router=router,
+            encoder=encoder, voiceprints=voiceprints,
         )
         try:
+            rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
+            voiceprints.load([Voiceprint(r.id, r.name, np.asarray(r.embedding, np.float32)) for r in rows])
             await sessions.recover()
         except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
-            log.error("store unreachable at start, interrupted sessions not recovered: %s", e)
-        app.state.services = Services(settings, db, engine, vad, bus, sessions, router)
+            log.error("store unreachable at start, voiceprints and interrupted sessions not loaded: %s", e)
+        app.state.services = Services(settings, db, engine, vad, bus, sessions, router, voiceprints)
         log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
         try:
             yield
@@ -106,8 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
 
-    from livetranslate.api.routes import health, languages, openai, sessions, streaming
+    from livetranslate.api.routes import health, languages, openai, sessions, speakers, streaming, voiceprints
 
-    for module in (sessions, streaming, languages, openai, health):
+    for module in (sessions, speakers, streaming, voiceprints, languages, openai, health):
         app.include_router(module.router)
     return app

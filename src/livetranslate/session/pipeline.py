@@ -1,7 +1,7 @@
 """One live audio stream of a session, wired stage by stage:
 
-    bytes → decode/resample → VAD + utterances → shared ASR engine → SegmentEvent → publish
-                                                                          └→ translation → publish
+    bytes → decode/resample → VAD + utterances → shared ASR engine → speakers → SegmentEvent → publish
+                                             └→ voice windows ─────────────┘               └→ translation → publish
 
 The pipeline only wires stages; each stage lives in its own module. Audio work (decode,
 VAD) runs in a thread per received frame; Whisper runs in the engine's workers. A final
@@ -26,8 +26,9 @@ from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Transcription,
 from livetranslate.audio import Decoder, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
-from livetranslate.events import SegmentEvent, Word
+from livetranslate.events import Participant, SegmentEvent, Word
 from livetranslate.publish import Publisher
+from livetranslate.speakers import SessionSpeakers, Turn, VoiceEncoder
 from livetranslate.translation import SessionTranslator
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,12 @@ class SessionPipeline:
         draft_max_lag_s: float = 1.5,
         audio_file: BinaryIO | None = None,
         translator: SessionTranslator | None = None,
+        speakers: SessionSpeakers | None = None,
+        encoder: VoiceEncoder | None = None,
+        participant: Participant | None = None,
     ) -> None:
+        """``translator`` and ``speakers`` belong to the session (shared by its tracks);
+        ``participant``: this track is theirs."""
         self.session_id = session_id
         self._language = language
         self._decoder = decoder
@@ -68,10 +74,15 @@ class SessionPipeline:
         self._draft_max_lag = draft_max_lag_s
         self._audio_file = audio_file
         self.translator = translator
+        self._speakers = speakers
+        self._encoder = encoder if participant is None else None  # a named track needs no voice
+        self._participant = participant
         self._start_seconds = segmenter.session_seconds
 
-        self._finals: deque[tuple[Utterance, asyncio.Future | None]] = deque()  # decoding, in order
-        self._finalized: set[str] = set()  # segments whose final is decoding or waiting to be published
+        # decoding, in order: (utterance, its decode, its voice windows)
+        self._finals: deque[tuple[Utterance, asyncio.Future | None, asyncio.Future | None]] = deque()
+        # segments whose final is decoding, waiting or published (the last 64): a draft of one is stale
+        self._finalized: deque[str] = deque(maxlen=64)
         self._draft: Utterance | None = None  # the newest draft not yet decoding
         self._drafted: set[str] = set()  # segments with a published draft and no final yet
         self._final_wake = asyncio.Event()
@@ -84,8 +95,6 @@ class SessionPipeline:
     # --- lifecycle
 
     def start(self) -> None:
-        if self.translator is not None:
-            self.translator.start()
         self._tasks = [
             asyncio.create_task(self._final_loop(), name=f"finals-{self.session_id}"),
             asyncio.create_task(self._draft_loop(), name=f"drafts-{self.session_id}"),
@@ -117,20 +126,16 @@ class SessionPipeline:
         self._final_wake.set()
         self._draft_wake.set()
         await asyncio.gather(*self._tasks)
-        if self.translator is not None:
-            await self.translator.finish()
         if self._audio_file is not None:
             self._audio_file.close()
         if error is not None:
             raise error
 
     async def cancel(self) -> None:
-        pending = self._tasks + [decode for _, decode in self._finals if decode is not None]
+        pending = self._tasks + [f for _, *futures in self._finals for f in futures if f is not None]
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
-        if self.translator is not None:
-            await self.translator.cancel()
         if self._audio_file is not None:
             self._audio_file.close()
 
@@ -158,7 +163,7 @@ class SessionPipeline:
 
     async def _wait_for_room(self) -> None:
         """Back-pressure: stop reading the socket while too much speech waits for Whisper."""
-        while sum(u.audio.size for u, _ in self._finals) / SAMPLE_RATE > self._max_pending:
+        while sum(u.audio.size for u, *_ in self._finals) / SAMPLE_RATE > self._max_pending:
             self._drained.clear()
             await self._drained.wait()
 
@@ -175,8 +180,14 @@ class SessionPipeline:
                     if u.speech
                     else None
                 )
-                self._finals.append((u, decode))
-                self._finalized.add(u.segment_id)
+                # the voice windows are embedded while Whisper decodes
+                windows = (
+                    asyncio.ensure_future(asyncio.to_thread(self._encoder.windows, u.audio))
+                    if u.speech and self._encoder is not None and self._speakers is not None
+                    else None
+                )
+                self._finals.append((u, decode, windows))
+                self._finalized.append(u.segment_id)
                 if self._draft is not None and self._draft.segment_id == u.segment_id:
                     self._draft = None
                 self._final_wake.set()
@@ -193,18 +204,19 @@ class SessionPipeline:
                 self._final_wake.clear()
                 await self._final_wake.wait()
                 continue
-            u, decode = self._finals[0]
-            result = None
-            if decode is not None:
-                try:
+            u, decode, windows = self._finals[0]
+            result = voice = None
+            try:
+                if decode is not None:
                     result = await decode
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("session %s: final of segment %s failed", self.session_id, u.segment_id)
-            await self._publish_final(u, result)
+                if windows is not None:
+                    voice = await windows
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("session %s: final of segment %s failed", self.session_id, u.segment_id)
+            await self._publish_final(u, result, voice)
             self._finals.popleft()
-            self._finalized.discard(u.segment_id)
             self._drained.set()
 
     async def _draft_loop(self) -> None:
@@ -239,7 +251,7 @@ class SessionPipeline:
             return replace(options, prior=self._last_language)
         return options
 
-    async def _publish_final(self, u: Utterance, result: Transcription | None) -> None:
+    async def _publish_final(self, u: Utterance, result: Transcription | None, voice) -> None:
         text, language, words = "", self._language, []
         if result is not None and result.rejected:
             metrics.HALLUCINATIONS.labels(result.rejected).inc()
@@ -259,21 +271,53 @@ class SessionPipeline:
         self._drafted.discard(u.segment_id)
         if not text and not drafted:
             return  # noise that never reached a client
-        # an empty final retracts the drafts of a segment that turned out to be noise
-        await self._publish(u, "final", text, language, words, u.audio)
-        if text:
-            metrics.FINAL_LATENCY.observe(time.monotonic() - u.heard_at)
+        if not text:  # an empty final retracts the drafts of a segment that turned out to be noise
+            await self._publish(u, "final", text, language, words, u.audio)
+            return
+        turns = await self._attribute(u, text, words, voice)
+        if turns is None:
+            await self._publish(u, "final", text, language, words, u.audio)
+        else:
+            for turn in turns:
+                a = int(round((turn.start - u.start) * SAMPLE_RATE))
+                b = int(round((turn.end - u.start) * SAMPLE_RATE))
+                await self._publish(
+                    u, "final", turn.text, language, turn.words, u.audio[max(a, 0) : b], turn=turn
+                )
+            for update in self._speakers.take_updates():
+                await self._publisher.publish(self.session_id, update)
+        metrics.FINAL_LATENCY.observe(time.monotonic() - u.heard_at)
+
+    async def _attribute(self, u: Utterance, text: str, words: list[Word], voice) -> list[Turn] | None:
+        """Who spoke the utterance, cut into speaker turns; None without the speakers stage."""
+        if self._speakers is None or (voice is None and self._participant is None):
+            return None
+        started = time.perf_counter()
+        try:
+            return await asyncio.to_thread(
+                self._speakers.attribute, segment_id=u.segment_id, start=round(u.start, 3), end=round(u.end, 3),
+                text=text, words=words, windows=voice, participant=self._participant,
+            )
+        except Exception:  # attribution must never cost a caption
+            log.exception("session %s: speaker attribution of segment %s failed", self.session_id, u.segment_id)
+            return None
+        finally:
+            metrics.SPEAKER_SECONDS.observe(time.perf_counter() - started)
 
     async def _publish(
-        self, u: Utterance, status: str, text: str, language: str | None, words: list[Word], audio=None
+        self, u: Utterance, status: str, text: str, language: str | None, words: list[Word], audio=None,
+        turn: Turn | None = None,
     ) -> None:
         event = SegmentEvent(
-            segment_id=u.segment_id,
+            segment_id=turn.segment_id if turn else u.segment_id,
             status=status,
             text=text,
-            start=round(u.start, 3),
-            end=round(u.end, 3),
+            start=turn.start if turn else round(u.start, 3),
+            end=turn.end if turn else round(u.end, 3),
             language=language,
+            speaker=turn.speaker.id if turn else None,
+            speaker_name=turn.speaker.name if turn else None,
+            speaker_source=turn.speaker.source if turn else None,
             words=words,
         )
         await self._publisher.publish(self.session_id, event)

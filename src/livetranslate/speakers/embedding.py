@@ -22,6 +22,9 @@ _PARTIAL = 160  # frames: 1.6 s
 _WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_N_FFT) / _N_FFT)).astype(np.float32)  # periodic Hann
 
 
+WINDOW_S = _PARTIAL * _HOP / SAMPLE_RATE  # 1.6 s
+
+
 class VoiceEncoder:
     def __init__(self, threads: int = 1) -> None:
         import onnxruntime as ort
@@ -44,6 +47,22 @@ class VoiceEncoder:
             partials = self._session.run(None, {"power": batch})[0]
         mean = partials.mean(axis=0)
         return (mean / np.linalg.norm(mean)).astype(np.float32)
+
+    def windows(self, audio: np.ndarray, hop_s: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+        """Embeddings of 1.6 s windows every ``hop_s`` across ``audio`` (one window if it is
+        shorter), for finding who speaks when inside an utterance.
+
+        Returns (embeddings (n, 256) L2-normed, window start times in seconds from the audio start)."""
+        power = power_spectrogram(_normalize_volume(audio.astype(np.float32)))
+        hop = max(1, int(round(hop_s * SAMPLE_RATE / _HOP)))
+        if power.shape[0] < _PARTIAL:
+            power = np.pad(power, ((0, _PARTIAL - power.shape[0]), (0, 0)))
+        starts = np.arange(0, power.shape[0] - _PARTIAL + 1, hop)
+        batch = np.stack([power[i : i + _PARTIAL] for i in starts])
+        with self._lock:
+            out = self._session.run(None, {"power": batch})[0]
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out.astype(np.float32), starts * (_HOP / SAMPLE_RATE)
 
 
 def power_spectrogram(audio: np.ndarray) -> np.ndarray:

@@ -163,9 +163,10 @@ async def get_transcript(
             row = crud.get_session(db, session_id=session_id)
             available = crud.translated_languages(db, session_id=session_id)
             translations = crud.translations(db, session_id=session_id, lang=lang) if lang else {}
-            return row, crud.final_segments(db, session_id=session_id), available, translations
+            names = {sp.id: sp.name for sp in crud.speakers(db, session_id=session_id)}
+            return row, crud.final_segments(db, session_id=session_id), available, translations, names
 
-    row, rows, available, translations = await asyncio.to_thread(load)
+    row, rows, available, translations, names = await asyncio.to_thread(load)
     if lang is not None and lang not in available and lang not in (row.targets or []):
         raise NotFound(
             f"session {session_id!r} has no translation into {lang!r}; available: {available or 'none'}"
@@ -173,7 +174,8 @@ async def get_transcript(
     segments = []
     for r in rows:
         seg = TranscriptSegment(
-            id=r.id, start=r.start, end=r.end, text=r.text, language=r.language, speaker=r.speaker, words=r.words
+            id=r.id, start=r.start, end=r.end, text=r.text, language=r.language, speaker=r.speaker,
+            speaker_name=names.get(r.speaker), words=r.words,
         )
         t = translations.get(r.id)
         if lang is not None and t is not None:

@@ -19,7 +19,7 @@ from livetranslate import metrics
 from livetranslate.api.app import Services
 from livetranslate.api.deps import get_services
 from livetranslate.errors import InvalidInput, LiveTranslateError, TooLarge
-from livetranslate.events import ErrorMessage, ReadyMessage, StartMessage, parse_client_message
+from livetranslate.events import ErrorMessage, ReadyMessage, SpeakersMessage, StartMessage, parse_client_message
 from livetranslate.publish import Subscription
 from livetranslate.store import crud
 
@@ -141,16 +141,24 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
                 control = parse_client_message(msg.get("text") or "")
                 if isinstance(control, StartMessage):
                     raise InvalidInput("this socket has already started; send audio frames or {\"type\":\"stop\"}")
+                if isinstance(control, SpeakersMessage):
+                    try:
+                        await sessions.speaker_events(session_id, control.events)
+                    except InvalidInput as e:  # bad events are refused; the audio goes on
+                        await _send_error(ws, e, close=False)
+                    continue
                 break  # stop
             live = False
-            ended = await sessions.finish(session_id, end=True)
+            ended = await sessions.finish(session_id, end=True, track=start.track_key)
             if ended is not None:
                 await forwarder.wait_sent(ended.seq)
-            await _close(ws, 1000, "session ended")
+            await _close(ws, 1000, "session ended" if ended is not None else "track ended; the session goes on")
     finally:
         if live:  # socket gone or bad input: keep what was accepted, the session pauses
-            with contextlib.suppress(Exception):
-                await sessions.finish(session_id, end=False)
+            try:
+                await sessions.finish(session_id, end=False, track=start.track_key)
+            except Exception:
+                log.exception("session %s: finishing the audio of a closed socket failed", session_id)
         if forward_task is not None:
             forward_task.cancel()
             await asyncio.gather(forward_task, return_exceptions=True)

@@ -1,0 +1,130 @@
+"""Voiceprints over REST: enroll a voice under a name, add samples, verify a sample against a
+name, list and delete. Only embeddings are kept, never the audio."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import numpy as np
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel
+
+from livetranslate.api.deps import ServicesDep
+from livetranslate.audio import decode_file
+from livetranslate.errors import InvalidInput, TooLarge
+from livetranslate.speakers import Voiceprint
+from livetranslate.store import crud
+from livetranslate.store.models import VoiceprintRow
+
+router = APIRouter(prefix="/v1/voiceprints", tags=["voiceprints"])
+
+_AUDIO = "Speech of this person alone, in any format PyAV decodes; at least voiceprint_min_speech_s of speech."
+
+
+class VoiceprintOut(BaseModel):
+    id: str
+    name: str
+    seconds: float
+    samples: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: VoiceprintRow) -> "VoiceprintOut":
+        return cls(id=row.id, name=row.name, seconds=round(row.seconds, 2), samples=row.samples,
+                   created_at=row.created_at, updated_at=row.updated_at)
+
+
+class Verification(BaseModel):
+    name: str
+    voiceprint_id: str
+    match: bool
+    score: float
+    threshold: float
+    speech_seconds: float
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise InvalidInput("name must be 1 to 200 characters")
+    return name
+
+
+async def _embed(services, file: UploadFile) -> tuple[np.ndarray, float]:
+    limit = services.settings.max_upload_bytes
+    if file.size is not None and file.size > limit:
+        raise TooLarge(f"upload of {file.size} bytes is over the limit of {limit} bytes")
+    audio = await asyncio.to_thread(decode_file, file.file)
+    return await asyncio.to_thread(services.voiceprints.embed_speech, audio)
+
+
+def _keep(services, row: VoiceprintRow) -> None:
+    services.voiceprints.put(Voiceprint(row.id, row.name, np.asarray(row.embedding, np.float32)))
+
+
+@router.post("", status_code=201, response_model=VoiceprintOut)
+async def enroll(
+    services: ServicesDep,
+    name: Annotated[str, Form(description="The person's name, as transcripts should show it.")],
+    file: Annotated[UploadFile, File(description=_AUDIO)],
+) -> VoiceprintOut:
+    name = _check_name(name)
+    embedding, seconds = await _embed(services, file)
+    row = await asyncio.to_thread(
+        services.db.call, crud.create_voiceprint, id=uuid.uuid4().hex, name=name,
+        embedding=[round(float(x), 6) for x in embedding], seconds=seconds,
+    )
+    _keep(services, row)
+    return VoiceprintOut.of(row)
+
+
+@router.post("/verify", response_model=Verification)
+async def verify(
+    services: ServicesDep,
+    name: Annotated[str, Form(description="The enrolled name to check the sample against.")],
+    file: Annotated[UploadFile, File(description=_AUDIO)],
+) -> Verification:
+    """Is this sample the voice enrolled as ``name``? ``score`` is the cosine similarity of the
+    two voices; ``match`` is ``score >= threshold``."""
+    row = await asyncio.to_thread(services.db.call, crud.get_voiceprint, name=_check_name(name))
+    embedding, seconds = await _embed(services, file)
+    score = float(np.asarray(row.embedding, np.float32) @ embedding)
+    threshold = services.voiceprints.threshold
+    return Verification(name=row.name, voiceprint_id=row.id, match=score >= threshold, score=round(score, 3),
+                        threshold=threshold, speech_seconds=round(seconds, 2))
+
+
+@router.get("", response_model=list[VoiceprintOut])
+async def list_voiceprints(services: ServicesDep) -> list[VoiceprintOut]:
+    return [VoiceprintOut.of(r) for r in await asyncio.to_thread(services.db.call, crud.list_voiceprints)]
+
+
+@router.get("/{voiceprint_id}", response_model=VoiceprintOut)
+async def get_voiceprint(voiceprint_id: str, services: ServicesDep) -> VoiceprintOut:
+    return VoiceprintOut.of(await asyncio.to_thread(services.db.call, crud.get_voiceprint, voiceprint_id=voiceprint_id))
+
+
+@router.post("/{voiceprint_id}/samples", response_model=VoiceprintOut)
+async def add_sample(
+    voiceprint_id: str, services: ServicesDep, file: Annotated[UploadFile, File(description=_AUDIO)]
+) -> VoiceprintOut:
+    """More speech of the same person: the voiceprint becomes the mean of every sample."""
+    await asyncio.to_thread(services.db.call, crud.get_voiceprint, voiceprint_id=voiceprint_id)  # 404 before decoding
+    embedding, seconds = await _embed(services, file)
+    row = await asyncio.to_thread(
+        services.db.call, crud.add_voiceprint_sample, voiceprint_id=voiceprint_id,
+        embedding=[float(x) for x in embedding], seconds=seconds,
+    )
+    _keep(services, row)
+    return VoiceprintOut.of(row)
+
+
+@router.delete("/{voiceprint_id}", status_code=204)
+async def delete_voiceprint(voiceprint_id: str, services: ServicesDep) -> Response:
+    await asyncio.to_thread(services.db.call, crud.delete_voiceprint, voiceprint_id=voiceprint_id)
+    services.voiceprints.remove(voiceprint_id)
+    return Response(status_code=204)
