@@ -29,6 +29,7 @@ bench: setup
 	$(BIN)/python bench/stream_bench.py --peer --streams 1 2 4 8 12 16 --write BENCHMARKS.md \
 		--json docs/bench/streaming.json --plot docs/bench/streaming-latency.png
 	$(BIN)/python bench/translation_bench.py --write BENCHMARKS.md
+	$(BIN)/python bench/speakers_bench.py
 
 bench-quick: setup
 	scripts/system-deps.sh test

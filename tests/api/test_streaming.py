@@ -59,7 +59,9 @@ def test_stream_finals_carry_words_and_times(streamed):
     _, result, _, audio = streamed
     previous_end = 0.0
     for f in result.finals:
-        assert f["language"] == "en" and f["speaker"] is None
+        assert f["language"] == "en"
+        # one reader: one voice, unnamed (nothing names it)
+        assert (f["speaker"], f["speaker_name"], f["speaker_source"]) == ("S1", None, "cluster")
         assert previous_end <= f["start"] < f["end"] <= len(audio) / 16000 + 0.1
         previous_end = f["end"]
         assert f["words"], f
