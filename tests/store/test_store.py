@@ -97,3 +97,63 @@ def test_delete_removes_events_and_segments(db):
 def test_events_for_an_unknown_session_are_refused(db):
     with pytest.raises(NotFound):
         db.call(crud.append_event, session_id="nope", event=SessionStatusEvent(status="live"))
+
+
+def test_migrations_match_the_models(tmp_path):
+    """Every table and column the models declare is what the migrations build (autogenerate
+    finds nothing to add or drop)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from livetranslate.store.models import Base
+
+    url = f"sqlite:///{tmp_path}/m.db"
+    upgrade(url)
+    engine = Database(url).engine
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_speakers_follow_segments_updates_and_merges(db):
+    from livetranslate.events import SpeakerUpdateEvent
+
+    _new(db)
+    for i, sp in enumerate(["S1", "S2", "S1"]):
+        db.call(crud.append_event, session_id="s1", event=SegmentEvent(
+            segment_id=f"{i}" * 32, status="final", text=f"t{i}", start=i, end=i + 1, language="en", speaker=sp,
+            speaker_source="cluster",
+        ))
+    assert [r.id for r in db.call(crud.speakers, session_id="s1")] == ["S1", "S2"]
+    db.call(crud.append_event, session_id="s1", event=SpeakerUpdateEvent(
+        speaker="S2", name="Ana", source="meeting", confidence=0.9, participant_id="p-ana",
+    ))
+    row = db.call(crud.get_speaker, session_id="s1", speaker_id="S2")
+    assert (row.name, row.source, row.participant_id) == ("Ana", "meeting", "p-ana")
+    # S1 merged into S2: its segments move, S1 is gone
+    db.call(crud.append_event, session_id="s1", event=SpeakerUpdateEvent(
+        speaker="S2", name="Ana", source="meeting", participant_id="p-ana", merged=["S1"],
+    ))
+    assert {s.speaker for s in db.call(crud.final_segments, session_id="s1")} == {"S2"}
+    assert db.call(crud.speaker_stats, session_id="s1") == {"S2": (3, 3.0)}
+    with pytest.raises(NotFound, match="merged into S2"):
+        db.call(crud.get_speaker, session_id="s1", speaker_id="S1")
+
+
+def test_timeline_events_are_bounded_per_session(db):
+    _new(db)
+    for start in range(0, 50, 10):
+        events = [dict(kind="on", participant_id="p", name=None, time=float(t), end=None, text=None)
+                  for t in range(start, start + 10)]
+        db.call(crud.add_timeline_events, session_id="s1", events=events, keep=25)
+    kept = db.call(crud.timeline_events, session_id="s1")
+    assert [e.time for e in kept] == [float(t) for t in range(25, 50)]
+
+
+def test_voiceprint_names_are_unique_and_samples_average(db):
+    db.call(crud.create_voiceprint, id="v1", name="Ana", embedding=[1.0, 0.0], seconds=4.0)
+    with pytest.raises(Conflict):
+        db.call(crud.create_voiceprint, id="v2", name="Ana", embedding=[0.0, 1.0], seconds=4.0)
+    row = db.call(crud.add_voiceprint_sample, voiceprint_id="v1", embedding=[0.0, 1.0], seconds=4.0)
+    assert row.samples == 2 and row.seconds == 8.0
+    assert row.embedding == pytest.approx([2 ** -0.5, 2 ** -0.5], abs=1e-6)

@@ -64,6 +64,7 @@ async def list_speakers(session_id: str, services: ServicesDep) -> list[SpeakerO
             segments=stats.get(r.id, (0, 0.0))[0], seconds=stats.get(r.id, (0, 0.0))[1],
         )
         for r in rows
+        if r.id in stats or r.name  # a voice the clustering gave up on keeps no segments
     ]
 
 
