@@ -87,3 +87,33 @@ def test_translate_text(tmp_path):
     assert r.stdout.strip() == "We need to revise the estimate."
     r = _cli("translate", "Hello", "--to", "de")
     assert r.returncode == 2 and "no installed engine translates en into ['de']" in r.stderr
+
+
+def test_transcribe_says_who_spoke(tmp_path):
+    """A two-voice meeting file: the transcript labels two speakers, each line's label the
+    voice that said most of it."""
+    import wave
+
+    from livetranslate.audio import to_pcm16
+    from tests.speakers.corpus import synthetic_conversation
+
+    conv = synthetic_conversation(2, seed=1)
+    path = tmp_path / "meeting.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(to_pcm16(conv.audio))
+    r = _cli("transcribe", str(path), "-f", "json")
+    assert r.returncode == 0, r.stderr
+    segments = json.loads(r.stdout)["segments"]
+    assert {s["speaker"] for s in segments} == {"S1", "S2"}
+    voice_of = {}
+    for s in segments:
+        mid = (s["start"] + s["end"]) / 2
+        voice_of.setdefault(s["speaker"], set()).add(conv.speaker_at(mid) or min(
+            conv.turns, key=lambda t: abs((t.start + t.end) / 2 - mid)).speaker)
+    assert all(len(v) == 1 for v in voice_of.values()) and len(set().union(*voice_of.values())) == 2, voice_of
+    txt = _cli("transcribe", str(path)).stdout
+    assert txt.count("Speaker 1: ") >= 2 and txt.count("Speaker 2: ") >= 2
+    assert "Speaker" not in _cli("transcribe", str(path), "--no-speakers").stdout

@@ -52,6 +52,7 @@ def transcribe(
     bilingual: Annotated[bool, typer.Option("--bilingual", help="With --to: original line, then translation.")] = False,
     engine: Annotated[Optional[str], typer.Option("--engine", help="Translation engine: apertium | llm | whisper.")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout (NAME.LANG.EXT per target).")] = None,
+    speakers: Annotated[bool, typer.Option("--speakers/--no-speakers", help="Say who spoke: Speaker 1, Speaker 2, ... (voice clusters).")] = True,
 ) -> None:
     """Transcribe a file offline (the same engine and VAD as live sessions), and translate it."""
     from livetranslate.asr import AsrEngine, SegmenterOptions
@@ -59,6 +60,7 @@ def transcribe(
     from livetranslate.audio import decode_file
     from livetranslate.errors import LiveTranslateError
     from livetranslate.exports import render
+    from livetranslate.speakers import SessionSpeakers, VoiceEncoder
     from livetranslate.translation import build_router
     from livetranslate.vad import SileroVad
 
@@ -90,6 +92,8 @@ def transcribe(
                     segmenter=SegmenterOptions.from_settings(s),
                     beam_size=s.final_beam_size,
                     on_progress=lambda t: progress.update(task, completed=t),
+                    speakers=SessionSpeakers.from_settings(s) if speakers else None,
+                    encoder=VoiceEncoder() if speakers else None,
                 )
                 by_lang = {}
                 for target in targets:

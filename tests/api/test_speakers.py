@@ -181,7 +181,7 @@ def test_participant_tracks_name_their_segments(server, two_voices):
     }
     names = {"voice1": "Alice Smith", "voice2": "Bob Jones"}
     results: dict[str, list[dict]] = {}
-    opened = threading.Barrier(3, timeout=60)
+    opened = threading.Barrier(3, timeout=300)
 
     def track(who: str):
         with connect(f"{server.ws}/v1/sessions/{sid}/audio", max_size=None) as ws:
@@ -211,7 +211,7 @@ def test_participant_tracks_name_their_segments(server, two_voices):
         assert json.loads(ws.recv(timeout=30))["code"] == "conflict"
     opened.wait()
     for t in threads:
-        t.join(120)
+        t.join(300)
     with server.client() as c:
         body = c.get(f"/v1/sessions/{sid}/transcript").json()
         speakers = c.get(f"/v1/sessions/{sid}/speakers").json()

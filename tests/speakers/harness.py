@@ -11,7 +11,7 @@ from livetranslate.asr import SegmenterOptions, UtteranceSegmenter
 from livetranslate.asr.whisper import DecodeOptions, WhisperAsr
 from livetranslate.events import Word
 from livetranslate.settings import Settings
-from livetranslate.speakers import SessionSpeakers, Timeline, VoiceClusters, VoiceEncoder
+from livetranslate.speakers import SessionSpeakers, Timeline, VoiceEncoder
 from livetranslate.vad import SileroVad
 from tests.speakers.corpus import Conversation, HypWord, Turn, der, word_accuracy
 
@@ -65,15 +65,7 @@ class Attribution:
 
 
 def stage(settings: Settings | None = None, timeline: Timeline | None = None, voiceprints=None) -> SessionSpeakers:
-    s = settings or Settings()
-    return SessionSpeakers(
-        clusters=VoiceClusters(
-            max_windows=s.speaker_max_windows, match_threshold=s.speaker_match_threshold,
-            max_speakers=s.speaker_max_speakers,
-        ),
-        timeline=timeline or Timeline(),
-        voiceprints=voiceprints,
-    )
+    return SessionSpeakers.from_settings(settings or Settings(), timeline=timeline, voiceprints=voiceprints)
 
 
 def utterances(vad: SileroVad, audio, settings: Settings | None = None):

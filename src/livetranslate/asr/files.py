@@ -6,15 +6,20 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from livetranslate.asr.engine import AsrEngine, Priority
 from livetranslate.asr.streaming import SegmenterOptions, Utterance, UtteranceSegmenter
 from livetranslate.asr.whisper import DecodeOptions
+from livetranslate.events import Word
 from livetranslate.exports import TranscriptSegment
 from livetranslate.metrics import HALLUCINATIONS
 from livetranslate.vad import SileroVad
+
+if TYPE_CHECKING:
+    from livetranslate.speakers import SessionSpeakers, VoiceEncoder
 
 
 def split_utterances(vad: SileroVad, audio: np.ndarray, options: SegmenterOptions) -> list[Utterance]:
@@ -37,9 +42,13 @@ async def transcribe_file(
     beam_size: int = 1,
     task: str = "transcribe",
     on_progress: Callable[[float], None] | None = None,
+    speakers: "SessionSpeakers | None" = None,
+    encoder: "VoiceEncoder | None" = None,
 ) -> tuple[list[TranscriptSegment], str | None]:
     """Return the segments and the (first detected) language. ``task="translate"``: English
-    text from speech in any language (Whisper's own translation; no word timings)."""
+    text from speech in any language (Whisper's own translation; no word timings).
+    With ``speakers`` and ``encoder``: who spoke, as in a live session (utterances cut into
+    speaker turns, "Speaker N" per voice)."""
     utterances = await asyncio.to_thread(split_utterances, vad, audio, segmenter)
     options = DecodeOptions(language=language, task=task, beam_size=beam_size, word_timestamps=task == "transcribe")
     segments: list[TranscriptSegment] = []
@@ -52,25 +61,44 @@ async def transcribe_file(
             HALLUCINATIONS.labels(result.rejected).inc()
             continue
         detected = detected or result.language
-        segments.append(
-            TranscriptSegment(
-                id=u.segment_id,
-                start=round(u.start, 3),
-                end=round(u.end, 3),
-                text=result.text,
-                language=result.language,
-                avg_logprob=round(result.avg_logprob, 4),
-                no_speech_prob=round(result.no_speech_prob, 4),
-                compression_ratio=round(result.compression_ratio, 4),
-                words=[
-                    {
-                        "word": w.word,
-                        "start": round(u.start + w.start, 3),
-                        "end": round(u.start + w.end, 3),
-                        "probability": w.probability,
-                    }
-                    for w in result.words
-                ],
-            )
+        words = [
+            Word(word=w.word, start=round(u.start + w.start, 3), end=round(u.start + w.end, 3), probability=w.probability)
+            for w in result.words
+        ]
+        segment = TranscriptSegment(
+            id=u.segment_id,
+            start=round(u.start, 3),
+            end=round(u.end, 3),
+            text=result.text,
+            language=result.language,
+            avg_logprob=round(result.avg_logprob, 4),
+            no_speech_prob=round(result.no_speech_prob, 4),
+            compression_ratio=round(result.compression_ratio, 4),
+            words=[w.model_dump() for w in words],
         )
+        if speakers is None or encoder is None or not result.text:
+            segments.append(segment)
+            continue
+        windows = await asyncio.to_thread(encoder.windows, u.audio)
+        turns = await asyncio.to_thread(
+            speakers.attribute, segment_id=u.segment_id, start=segment.start, end=segment.end, text=result.text,
+            words=words, windows=windows,
+        )
+        for t in turns:
+            segments.append(replace(
+                segment, id=t.segment_id, start=t.start, end=t.end, text=t.text, speaker=t.speaker.id,
+                speaker_name=t.speaker.name, words=[w.model_dump() for w in t.words],
+            ))
+        _follow(segments, speakers.take_updates())
     return segments, detected
+
+
+def _follow(segments: list[TranscriptSegment], updates) -> None:
+    """Apply speaker updates (earlier turns re-attributed, speakers merged) to the segments."""
+    for update in updates:
+        moved, merged = set(update.segment_ids), set(update.merged)
+        for seg in segments:
+            if seg.id in moved or seg.speaker in merged:
+                seg.speaker = update.speaker
+            if seg.speaker == update.speaker:
+                seg.speaker_name = update.name

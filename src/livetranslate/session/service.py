@@ -32,7 +32,7 @@ from livetranslate.events import (
 from livetranslate.publish import InProcessBus, Publisher
 from livetranslate.session.pipeline import SessionPipeline
 from livetranslate.settings import Settings
-from livetranslate.speakers import SessionSpeakers, Speaker, Timeline, VoiceClusters, VoiceEncoder, VoiceprintBook
+from livetranslate.speakers import SessionSpeakers, Speaker, Timeline, VoiceEncoder, VoiceprintBook
 from livetranslate.store import Database, SessionRow, SessionStatus
 from livetranslate.store import crud
 from livetranslate.translation import Glossary, SessionTranslator, TranslationRouter
@@ -253,7 +253,7 @@ class SessionService:
                 return crud.speakers(db, session_id=row.id, merged=True), crud.timeline_events(db, session_id=row.id)
 
         speaker_rows, timeline_rows = await asyncio.to_thread(load)
-        timeline = self._timeline()
+        timeline = Timeline.from_settings(s)
         timeline.delay = 0.0  # stored with the delay already applied
         for e in timeline_rows:
             timeline.add(SpeakerTimelineEvent(
@@ -261,11 +261,8 @@ class SessionService:
                 text=e.text,
             ))
         timeline.delay = s.speaker_event_delay_s
-        speakers = SessionSpeakers(
-            clusters=VoiceClusters(
-                max_windows=s.speaker_max_windows, match_threshold=s.speaker_match_threshold,
-                max_speakers=s.speaker_max_speakers,
-            ),
+        speakers = SessionSpeakers.from_settings(
+            s,
             timeline=timeline,
             voiceprints=self._voiceprints,
             known=[
@@ -287,14 +284,6 @@ class SessionService:
             drafts=s.translate_drafts and s.drafts,
         )
         return _Live(translator=translator, speakers=speakers, offset=row.audio_seconds)
-
-    def _timeline(self) -> Timeline:
-        s = self._settings
-        return Timeline(
-            tolerance_s=s.speaker_event_tolerance_s, delay_s=s.speaker_event_delay_s,
-            dominance=s.speaker_event_dominance, min_coverage=s.speaker_event_min_coverage,
-            max_intervals=s.speaker_timeline_max_events,
-        )
 
     async def finish(
         self, session_id: str, *, end: bool, reason: str = "stopped", track: str | None = ""

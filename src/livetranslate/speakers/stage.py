@@ -104,6 +104,14 @@ class SessionSpeakers:
                 sp.cluster = clusters.seed(vector)
                 self._by_cluster[sp.cluster] = sp
 
+    @classmethod
+    def from_settings(cls, s, *, timeline: Timeline | None = None, **kw) -> "SessionSpeakers":
+        clusters = VoiceClusters(
+            max_windows=s.speaker_max_windows, match_threshold=s.speaker_match_threshold,
+            max_speakers=s.speaker_max_speakers,
+        )
+        return cls(clusters=clusters, timeline=timeline or Timeline.from_settings(s), **kw)
+
     # --- attribution (in a thread)
 
     def attribute(

@@ -59,6 +59,14 @@ class Timeline:
         self._open: dict[str, Interval] = {}
         self.names: dict[str, str] = {}  # participant id → the latest name the meeting gave
 
+    @classmethod
+    def from_settings(cls, s) -> "Timeline":
+        return cls(
+            tolerance_s=s.speaker_event_tolerance_s, delay_s=s.speaker_event_delay_s,
+            dominance=s.speaker_event_dominance, min_coverage=s.speaker_event_min_coverage,
+            max_intervals=s.speaker_timeline_max_events,
+        )
+
     def add(self, event: SpeakerTimelineEvent) -> Interval | None:
         """Add one event; returns the interval it opened, closed or added (None for a stray ``off``)."""
         p = event.participant
