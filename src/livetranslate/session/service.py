@@ -184,11 +184,15 @@ class SessionService:
         if row.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has ended; create a new session")
         await self._engine.prepare(row.language)  # the multilingual model loads on first need
-        self._check_track_free(session_id, track)  # a race lost while reading the row
         live = self._live.get(session_id)
-        first = live is None
-        if first:
-            live = await self._open(row)
+        first = False
+        if live is None:
+            opened = await self._open(row)
+            live = self._live.get(session_id)  # another track may have opened it meanwhile
+            if live is None:
+                live, first = opened, True
+        # no await from here until the track is registered: two sockets cannot both take it
+        self._check_track_free(session_id, track)
         offset = row.audio_seconds if first else live.now()
         audio_file = None
         if row.audio_path and track == "":  # the session's recording is its unnamed track
