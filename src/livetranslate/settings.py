@@ -104,7 +104,7 @@ class Settings(BaseSettings):
     llm_stream: bool = Field(False, description="Ask the LLM endpoint for a streamed (SSE) reply.")
 
     # --- speakers
-    speakers: bool = Field(True, description="Tell speakers apart by voice (clusters); tracks and meeting events name them.")
+    speakers: bool = Field(True, description="Tell speakers apart by voice, named by meeting events and voiceprints (off: only participant tracks name speakers).")
     speaker_max_windows: int = Field(
         150, ge=20, le=1000, description="Recent 1.6 s voice windows (every 0.4 s) clustered again at each final."
     )
