@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +17,7 @@ from livetranslate.api.deps import ServicesDep
 from livetranslate.errors import InvalidInput, NotFound
 from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
 from livetranslate.store import SessionRow
+from livetranslate.store.models import as_utc
 from livetranslate.store import crud
 from livetranslate.translation import EngineName, Glossary
 
@@ -80,18 +81,13 @@ class SessionOut(BaseModel):
             translation_engine=row.translation_engine,
             glossary=Glossary.model_validate(row.glossary) if row.glossary else None,
             status=row.status.value,
-            created_at=_utc(row.created_at),
-            started_at=_utc(row.started_at),
-            ended_at=_utc(row.ended_at),
+            created_at=as_utc(row.created_at),
+            started_at=as_utc(row.started_at),
+            ended_at=as_utc(row.ended_at),
             audio_seconds=round(row.audio_seconds, 3),
             last_seq=row.last_seq,
             has_audio=bool(row.audio_path) and Path(row.audio_path).is_file(),
         )
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; they were stored in UTC."""
-    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 class SessionPage(BaseModel):

@@ -17,7 +17,7 @@ from livetranslate.audio import decode_file
 from livetranslate.errors import InvalidInput, TooLarge
 from livetranslate.speakers import Voiceprint
 from livetranslate.store import crud
-from livetranslate.store.models import VoiceprintRow
+from livetranslate.store.models import VoiceprintRow, as_utc
 
 router = APIRouter(prefix="/v1/voiceprints", tags=["voiceprints"])
 
@@ -35,7 +35,7 @@ class VoiceprintOut(BaseModel):
     @classmethod
     def of(cls, row: VoiceprintRow) -> "VoiceprintOut":
         return cls(id=row.id, name=row.name, seconds=round(row.seconds, 2), samples=row.samples,
-                   created_at=row.created_at, updated_at=row.updated_at)
+                   created_at=as_utc(row.created_at), updated_at=as_utc(row.updated_at))
 
 
 class Verification(BaseModel):
