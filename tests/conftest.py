@@ -152,9 +152,9 @@ class Server:
             return r.json()
 
 
-def start_server(data_dir: Path, wait_ready: bool = True, **env_overrides: str) -> Server:
-    """Start ``livetranslate serve`` on a free port; wait until ready (or only live)."""
-    port = _free_port()
+def start_server(data_dir: Path, wait_ready: bool = True, port: int | None = None, **env_overrides: str) -> Server:
+    """Start ``livetranslate serve`` on ``port`` (default: a free one); wait until ready (or only live)."""
+    port = port or _free_port()
     env = {
         **os.environ,
         "LIVETRANSLATE_DATA_DIR": str(data_dir),

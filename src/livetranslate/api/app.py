@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from livetranslate import __version__, metrics
@@ -25,6 +26,7 @@ from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
 from livetranslate.store import Database, crud, upgrade
 from livetranslate.translation import TranslationRouter, build_router
 from livetranslate.vad import SileroVad
+from livetranslate.web import STATIC
 
 log = logging.getLogger(__name__)
 
@@ -121,4 +123,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (sessions, speakers, streaming, voiceprints, languages, openai, health):
         app.include_router(module.router)
+    # the dashboard, at / (after the API: its routes win)
+    app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")
     return app

@@ -151,8 +151,8 @@ class SessionService:
     async def get(self, session_id: str) -> SessionRow:
         return await asyncio.to_thread(self._db.call, crud.get_session, session_id=session_id)
 
-    async def list(self, *, limit: int, offset: int) -> tuple[list[SessionRow], int]:
-        return await asyncio.to_thread(self._db.call, crud.list_sessions, limit=limit, offset=offset)
+    async def list(self, *, limit: int, offset: int, q: str | None = None) -> tuple[list[SessionRow], int]:
+        return await asyncio.to_thread(self._db.call, crud.list_sessions, limit=limit, offset=offset, q=q)
 
     async def delete(self, session_id: str) -> None:
         live = self._live.pop(session_id, None)

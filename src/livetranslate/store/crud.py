@@ -67,10 +67,19 @@ def get_session(db: Session, *, session_id: str) -> SessionRow:
     return row
 
 
-def list_sessions(db: Session, *, limit: int, offset: int) -> tuple[list[SessionRow], int]:
-    total = db.scalar(select(func.count()).select_from(SessionRow)) or 0
+def list_sessions(db: Session, *, limit: int, offset: int, q: str | None = None) -> tuple[list[SessionRow], int]:
+    """Newest first; ``q``: only sessions whose title or transcript contains it (any case)."""
+    query = select(SessionRow)
+    if q:
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        spoken = select(SegmentRow.session_id).where(func.lower(SegmentRow.text).like(pattern, escape="\\"))
+        query = query.where(
+            func.lower(func.coalesce(SessionRow.title, "")).like(pattern, escape="\\") | SessionRow.id.in_(spoken)
+        )
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
-        select(SessionRow).order_by(SessionRow.created_at.desc(), SessionRow.id.desc()).limit(limit).offset(offset)
+        query.order_by(SessionRow.created_at.desc(), SessionRow.id.desc()).limit(limit).offset(offset)
     ).all()
     return list(rows), total
 

@@ -124,8 +124,9 @@ async def list_sessions(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str | None, Query(max_length=200, description="Only sessions whose title or transcript contains this (any case).")] = None,
 ) -> SessionPage:
-    rows, total = await services.sessions.list(limit=limit, offset=offset)
+    rows, total = await services.sessions.list(limit=limit, offset=offset, q=q or None)
     return SessionPage(items=[SessionOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 

@@ -1,0 +1,102 @@
+// One caption list, fed session events in seq order: drafts are replaced in place by their
+// final, translations sit beside their segment, speaker.update renames or moves finals.
+import { el, clock } from "./api.js";
+
+const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#8c564b"];
+
+export function speakerColour(id) {
+  const n = parseInt(String(id || "").replace(/\D/g, ""), 10);
+  return Number.isFinite(n) ? PALETTE[(n - 1) % PALETTE.length] : "var(--line)";
+}
+
+export function speakerLabel(id, name) {
+  if (name) return name;
+  return id && /^S\d+$/.test(id) ? `Speaker ${id.slice(1)}` : (id || "");
+}
+
+export class Captions {
+  /** targets: languages shown beside the original; original: false shows translations only. */
+  constructor(root, { targets = [], original = true, limit = 500 } = {}) {
+    this.root = root;
+    this.targets = targets;
+    this.original = original;
+    this.limit = limit;
+    this.segments = new Map(); // segment_id → {node, data}
+    this.names = new Map(); // speaker id → name
+    this.lastSeq = 0;
+    this.root.classList.add("captions");
+  }
+
+  apply(event) {
+    if (event.seq !== undefined) {
+      if (event.seq <= this.lastSeq) return false; // already shown (a resumed stream)
+      this.lastSeq = event.seq;
+    }
+    if (event.type === "segment") this.segment(event);
+    else if (event.type === "translation") this.translation(event);
+    else if (event.type === "speaker.update") this.speakerUpdate(event);
+    return true;
+  }
+
+  segment(e) {
+    let entry = this.segments.get(e.segment_id);
+    if (e.status === "final" && !e.text) { // a retraction: the drafts were noise
+      entry?.node.remove();
+      this.segments.delete(e.segment_id);
+      return;
+    }
+    if (!entry) {
+      entry = { node: this.make(e), data: e };
+      this.segments.set(e.segment_id, entry);
+      this.root.append(entry.node);
+      while (this.segments.size > this.limit) {
+        const [first, old] = this.segments.entries().next().value;
+        old.node.remove();
+        this.segments.delete(first);
+      }
+    }
+    entry.data = { ...entry.data, ...e };
+    if (e.speaker && e.speaker_name !== undefined && !this.names.has(e.speaker)) this.names.set(e.speaker, e.speaker_name);
+    this.render(entry);
+    entry.node.scrollIntoView?.({ block: "nearest" });
+  }
+
+  translation(e) {
+    const entry = this.segments.get(e.segment_id);
+    if (!entry) return;
+    const line = entry.node.querySelector(`.line[data-lang="${e.lang}"]`);
+    if (!line) return;
+    line.textContent = e.text;
+    line.dataset.status = e.status;
+  }
+
+  speakerUpdate(e) {
+    this.names.set(e.speaker, e.name);
+    const moved = new Set(e.segment_ids || []);
+    const merged = new Set(e.merged || []);
+    for (const entry of this.segments.values()) {
+      if (moved.has(entry.data.segment_id) || merged.has(entry.data.speaker)) entry.data.speaker = e.speaker;
+      if (entry.data.speaker === e.speaker) this.render(entry);
+    }
+  }
+
+  make(e) {
+    const lines = [];
+    if (this.original) lines.push(el("div", { class: "line text" }));
+    for (const lang of this.targets) lines.push(el("div", { class: "line", "data-lang": lang }));
+    const node = el("article", { class: "caption", "data-segment": e.segment_id },
+      el("div", { class: "who" }), el("div", { class: "lines", style: `--cols:${lines.length}` }, lines));
+    return node;
+  }
+
+  render(entry) {
+    const d = entry.data;
+    entry.node.dataset.status = d.status;
+    const who = entry.node.querySelector(".who");
+    const label = d.status === "final" ? speakerLabel(d.speaker, this.names.get(d.speaker) ?? d.speaker_name) : "";
+    who.replaceChildren(label, " ", el("span", { class: "time" }, clock(d.start)));
+    entry.node.style.setProperty("--spk", d.status === "final" && d.speaker ? speakerColour(d.speaker) : "var(--line)");
+    const text = entry.node.querySelector(".text");
+    if (text) text.textContent = d.text;
+  }
+}

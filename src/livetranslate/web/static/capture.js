@@ -1,0 +1,50 @@
+// Audio in: the microphone (getUserMedia) or a tab / screen (getDisplayMedia), captured by an
+// AudioWorklet in a 16 kHz context as PCM16 — the audio socket's pcm_s16le at 16000 Hz.
+
+export const SAMPLE_RATE = 16000;
+
+export function describeMediaError(err, source) {
+  const what = source === "tab" ? "tab or screen audio" : "the microphone";
+  switch (err?.name) {
+    case "NotAllowedError":
+    case "SecurityError":
+      return `Access to ${what} was denied. Allow it in the browser's site settings and press Start again.`;
+    case "NotFoundError":
+    case "OverconstrainedError":
+      return source === "tab" ? "No audio was shared. Choose a tab and tick “Share tab audio”." : "No microphone was found.";
+    case "NotReadableError":
+      return `${what[0].toUpperCase() + what.slice(1)} is in use by another program or cannot be read.`;
+    default:
+      return `Could not capture ${what}: ${err?.message || err}`;
+  }
+}
+
+export async function startCapture(source, onChunk) {
+  if (!navigator.mediaDevices) throw Object.assign(new Error("this page needs https or localhost to capture audio"), { name: "SecurityError" });
+  let stream;
+  if (source === "tab") {
+    stream = await navigator.mediaDevices.getDisplayMedia({ audio: true, video: true });
+    if (stream.getAudioTracks().length === 0) {
+      stream.getTracks().forEach((t) => t.stop());
+      throw Object.assign(new Error("no audio track"), { name: "NotFoundError" });
+    }
+  } else {
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+  }
+  const context = new AudioContext({ sampleRate: SAMPLE_RATE });
+  await context.audioWorklet.addModule("/worklet.js");
+  const input = context.createMediaStreamSource(new MediaStream(stream.getAudioTracks()));
+  const node = new AudioWorkletNode(context, "pcm16-capture");
+  node.port.onmessage = (m) => onChunk(m.data.pcm, m.data.level);
+  input.connect(node);
+  return {
+    async stop() {
+      input.disconnect();
+      node.disconnect();
+      stream.getTracks().forEach((t) => t.stop());
+      await context.close();
+    },
+  };
+}
