@@ -262,3 +262,39 @@ def test_phone_width_and_dark_theme(web, playwright, recorded):
         assert {"Sessions", "source", "language", "start"} <= seen
     finally:
         browser.close()
+
+
+def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright):
+    srv = start_server(tmp_path)
+    port = int(srv.base.rsplit(":", 1)[1])
+    browser = _browser(playwright, None)
+    try:
+        page = Page(browser)
+        page.goto(srv.base + "/#/settings")
+        page.wait_for_selector("#health #ready")
+        assert page.inner_text("#health #ready") == "Ready"
+        page.check('input[name="default-target"][value="fr"]')
+        page.fill("#glossary-keep", "Acme")
+        page.fill("#glossary-terms", "standup = es: reunión diaria")
+        page.click("#save")
+        page.wait_for_selector("#saved:text('Saved')")
+        # a glossary line a person got wrong is explained, nothing is sent
+        page.fill("#glossary-terms", "standup")
+        page.click("#save")
+        page.wait_for_selector("#saved.error")
+        page.shot("settings")
+        stop_server(srv)
+        srv = start_server(tmp_path, port=port)
+        page.reload()  # the page as a person opens it again
+        page.wait_for_selector("#defaults")
+        assert page.is_checked('input[name="default-target"][value="fr"]')
+        assert page.input_value("#glossary-keep") == "Acme"
+        assert "reunión diaria" in page.input_value("#glossary-terms")
+        # the Live page starts from them
+        page.goto(srv.base + "/#/live")
+        page.wait_for_selector("#start")
+        assert page.is_checked('input[name="target"][value="fr"]')
+        assert page.errors == []
+    finally:
+        browser.close()
+        stop_server(srv)

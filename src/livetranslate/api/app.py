@@ -77,9 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
             voiceprints.load([Voiceprint(r.id, r.name, np.asarray(r.embedding, np.float32)) for r in rows])
+            await sessions.load_defaults()
             await sessions.recover()
         except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
-            log.error("store unreachable at start, voiceprints and interrupted sessions not loaded: %s", e)
+            log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
         app.state.services = Services(settings, db, engine, vad, bus, sessions, router, voiceprints)
         log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
         try:
@@ -119,9 +120,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
 
-    from livetranslate.api.routes import health, languages, openai, sessions, speakers, streaming, voiceprints
+    from livetranslate.api.routes import health, languages, openai, sessions, settings as settings_routes
+    from livetranslate.api.routes import speakers, streaming, voiceprints
 
-    for module in (sessions, speakers, streaming, voiceprints, languages, openai, health):
+    for module in (sessions, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
         app.include_router(module.router)
     # the dashboard, at / (after the API: its routes win)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")

@@ -30,6 +30,7 @@ from livetranslate.events import (
     StartMessage,
 )
 from livetranslate.publish import InProcessBus, Publisher
+from livetranslate.session.defaults import SessionDefaults
 from livetranslate.session.pipeline import SessionPipeline
 from livetranslate.settings import Settings
 from livetranslate.speakers import SessionSpeakers, Speaker, Timeline, VoiceEncoder, VoiceprintBook
@@ -87,6 +88,8 @@ class SessionService:
         voiceprints: VoiceprintBook | None = None,
     ) -> None:
         self._settings = settings
+        self.defaults = SessionDefaults.from_settings(settings)
+        """For sessions created without saying (the dashboard's Settings); see :meth:`load_defaults`."""
         self._encoder = encoder if settings.speakers else None
         self._voiceprints = voiceprints
         self._router = router
@@ -144,6 +147,21 @@ class SessionService:
             translator.engine = row.translation_engine
             translator.glossary = self._glossary(row)
         return row
+
+    async def load_defaults(self) -> None:
+        """The stored defaults on top of the server's settings (at start-up)."""
+        stored = await asyncio.to_thread(self._db.call, crud.get_defaults)
+        if stored:
+            self.defaults = SessionDefaults.model_validate({**self.defaults.model_dump(), **stored})
+
+    async def update_defaults(self, changes: dict) -> SessionDefaults:
+        """Change the defaults of new sessions; checked like a session would be, then stored."""
+        new = SessionDefaults.model_validate({**self.defaults.model_dump(), **changes})
+        self._engine.check_language(new.language)
+        self._router.check(new.language, new.targets, new.translation_engine)
+        await asyncio.to_thread(self._db.call, crud.put_defaults, values=new.model_dump(mode="json"))
+        self.defaults = new
+        return new
 
     def _glossary(self, row: SessionRow) -> Glossary:
         return self._settings.glossary.merged(Glossary.model_validate(row.glossary) if row.glossary else None)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from livetranslate.errors import Conflict, NotFound
 from livetranslate.events import SegmentEvent, SpeakerUpdateEvent, TranslationEvent
 from livetranslate.store.models import (
+    DefaultsRow,
     EventRow,
     SegmentRow,
     SessionRow,
@@ -315,3 +316,16 @@ def translated_languages(db: Session, *, session_id: str) -> list[str]:
 def interrupted_sessions(db: Session) -> list[SessionRow]:
     """Sessions left ``live`` by a process that stopped without finishing them."""
     return list(db.scalars(select(SessionRow).where(SessionRow.status == SessionStatus.live)).all())
+
+
+def get_defaults(db: Session) -> dict:
+    row = db.get(DefaultsRow, 1)
+    return dict(row.values) if row is not None else {}
+
+
+def put_defaults(db: Session, *, values: dict) -> None:
+    row = db.get(DefaultsRow, 1)
+    if row is None:
+        db.add(DefaultsRow(id=1, values=values))
+    else:
+        row.values, row.updated_at = values, utcnow()

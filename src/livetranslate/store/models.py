@@ -167,3 +167,13 @@ class VoiceprintRow(Base):
     samples: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DefaultsRow(Base):
+    """The defaults for new sessions people set from the dashboard (one row)."""
+
+    __tablename__ = "defaults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    values: Mapped[dict] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

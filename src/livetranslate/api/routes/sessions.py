@@ -30,7 +30,7 @@ class SessionCreate(BaseModel):
     language: str | None = Field(
         "en",
         description="Spoken language (ISO 639-1), or null to detect it (multilingual models). "
-        "Omitted: the server's default_language.",
+        "Omitted: the default set in Settings (GET /v1/settings), else the server's default_language.",
     )
     languages: list[str] | None = Field(
         None, max_length=10,
@@ -99,13 +99,15 @@ class SessionPage(BaseModel):
 
 @router.post("", status_code=201, response_model=SessionOut)
 async def create_session(services: ServicesDep, body: Annotated[SessionCreate, Body()] = SessionCreate()) -> SessionOut:
-    language = body.language if "language" in body.model_fields_set else services.settings.default_language
+    defaults = services.sessions.defaults  # what the dashboard's Settings page set, for what the body leaves out
+    given = body.model_fields_set
+    glossary = defaults.glossary.merged(body.glossary) if defaults.glossary.terms or defaults.glossary.keep else body.glossary
     row = await services.sessions.create(
         title=body.title,
-        language=language,
-        targets=body.targets,
-        translation_engine=body.translation_engine,
-        glossary=body.glossary,
+        language=body.language if "language" in given else defaults.language,
+        targets=body.targets if "targets" in given else list(defaults.targets),
+        translation_engine=body.translation_engine or defaults.translation_engine,
+        glossary=glossary,
         languages=body.languages,
     )
     return SessionOut.of(row)

@@ -2,6 +2,7 @@
 import { livePage } from "./live.js";
 import { sessionsPage, sessionPage } from "./sessions.js";
 import { projectorPage } from "./projector.js";
+import { settingsPage } from "./settings.js";
 
 const view = document.getElementById("view");
 let leave = null;
@@ -18,6 +19,7 @@ async function route() {
   if (parts[0] === "sessions" && parts[1]) await sessionPage(view, parts[1], params);
   else if (parts[0] === "sessions") await sessionsPage(view, params);
   else if (parts[0] === "projector" && parts[1]) leave = projectorPage(view, parts[1], params);
+  else if (parts[0] === "settings") leave = await settingsPage(view);
   else leave = await livePage(view);
 }
 

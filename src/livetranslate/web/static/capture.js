@@ -19,7 +19,7 @@ export function describeMediaError(err, source) {
   }
 }
 
-export async function startCapture(source, onChunk) {
+export async function startCapture(source, onChunk, prefs = {}) {
   if (!navigator.mediaDevices) throw Object.assign(new Error("this page needs https or localhost to capture audio"), { name: "SecurityError" });
   let stream;
   if (source === "tab") {
@@ -30,7 +30,12 @@ export async function startCapture(source, onChunk) {
     }
   } else {
     stream = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      audio: {
+        channelCount: 1,
+        echoCancellation: prefs.echo_cancellation ?? true,
+        noiseSuppression: prefs.noise_suppression ?? true,
+        autoGainControl: prefs.auto_gain ?? true,
+      },
     });
   }
   const context = new AudioContext({ sampleRate: SAMPLE_RATE });

@@ -9,9 +9,9 @@ const MAX_BUFFER_S = 60; // audio kept while the audio socket reconnects
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
 export async function livePage(root) {
-  let languages;
+  let languages, defaults;
   try {
-    languages = await api("/v1/languages");
+    [languages, { defaults }] = await Promise.all([api("/v1/languages"), api("/v1/settings")]);
   } catch (err) {
     root.replaceChildren(el("p", { class: "error", role: "alert" }, err.message));
     return;
@@ -21,11 +21,11 @@ export async function livePage(root) {
   const source = el("select", { id: "source" },
     el("option", { value: "mic" }, "Microphone"), el("option", { value: "tab" }, "A tab or screen (its audio)"));
   const spoken = el("select", { id: "language" },
-    languages.asr.detection ? el("option", { value: "" }, "Detect automatically") : null,
-    languages.asr.languages.map((l) => el("option", { value: l.code, selected: l.code === "en" }, l.name)));
+    languages.asr.detection ? el("option", { value: "", selected: defaults.language === null }, "Detect automatically") : null,
+    languages.asr.languages.map((l) => el("option", { value: l.code, selected: l.code === defaults.language }, l.name)));
   const targetBox = Array.isArray(targets)
     ? el("fieldset", { class: "targets", id: "targets" }, el("legend", {}, "Translate into"),
-        targets.map((t) => el("label", {}, el("input", { type: "checkbox", value: t, name: "target" }), languageName(t))))
+        targets.map((t) => el("label", {}, el("input", { type: "checkbox", value: t, name: "target", checked: defaults.targets.includes(t) }), languageName(t))))
     : el("label", {}, "Translate into (codes, comma-separated)", el("input", { type: "text", id: "targets-text", placeholder: "es, fr" }));
   const start = el("button", { type: "button", id: "start" }, "Start");
   const stop = el("button", { type: "button", id: "stop", class: "ghost", disabled: true }, "Stop");
@@ -66,7 +66,7 @@ export async function livePage(root) {
     try {
       run = await Run.begin({
         source: source.value, language: spoken.value || null, targets: chosenTargets(),
-        captions: captionsRoot, setState, showProblem, meter,
+        captions: captionsRoot, setState, showProblem, meter, capture: defaults,
       });
       links.replaceChildren(
         el("a", { href: `#/sessions/${run.session.id}` }, "transcript"), " · ",
@@ -87,14 +87,14 @@ export async function livePage(root) {
 }
 
 class Run {
-  static async begin({ source, language, targets, captions, setState, showProblem, meter }) {
+  static async begin({ source, language, targets, captions, setState, showProblem, meter, capture: prefs }) {
     const r = new Run();
     Object.assign(r, { setState, showProblem, meter, pending: [], pendingBytes: 0, stopping: false, ended: false });
     setState("idle", "Starting…");
     // the capture first: a denied microphone must not leave an empty session behind
     let capture;
     try {
-      capture = await startCapture(source, (pcm, level) => r.onAudio(pcm, level));
+      capture = await startCapture(source, (pcm, level) => r.onAudio(pcm, level), prefs);
     } catch (err) {
       throw new Error(describeMediaError(err, source));
     }
