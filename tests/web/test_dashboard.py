@@ -245,10 +245,13 @@ def test_phone_width_and_dark_theme(web, playwright, recorded):
     browser = _browser(playwright, None)
     try:
         page = browser.new_page(viewport={"width": 390, "height": 800}, color_scheme="dark")
+        for url, ready in ((f"/#/sessions/{recorded['id']}?lang=es", "#transcript .caption"), ("/#/sessions", "#sessions"),
+                           ("/#/settings", "#health table"), ("/#/live", "#start")):
+            page.goto(f"{web.base}{url}")
+            page.wait_for_selector(ready)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, url  # nothing runs off the side
         page.goto(f"{web.base}/#/sessions/{recorded['id']}")
         page.wait_for_selector("#transcript .caption")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 390  # nothing runs off the side
         bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert bg == "rgb(17, 19, 24)"
         page.screenshot(path=str(SHOTS / "session-phone-dark.png"), full_page=True)
@@ -259,7 +262,7 @@ def test_phone_width_and_dark_theme(web, playwright, recorded):
         for _ in range(30):
             page.keyboard.press("Tab")
             seen.add(page.evaluate("document.activeElement.id || document.activeElement.textContent.trim()"))
-        assert {"Sessions", "source", "language", "start"} <= seen
+        assert {"Sessions", "Settings", "source", "language", "start"} <= seen
     finally:
         browser.close()
 
