@@ -301,3 +301,29 @@ def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright
     finally:
         browser.close()
         stop_server(srv)
+
+
+def test_an_unsupported_language_pair_is_said_in_words_and_the_overlay_is_transparent(web, playwright, speech_wav, recorded):
+    wav, _ = speech_wav
+    browser = _browser(playwright, wav)
+    try:
+        page = Page(browser)
+        page.goto(web.base + "/")
+        with httpx.Client(base_url=web.base) as c:
+            sessions_before = c.get("/v1/sessions").json()["total"]
+        page.select_option("#language", "de")  # German speech: no engine here translates it into Catalan
+        page.check('input[name="target"][value="ca"]')
+        page.click("#start")
+        page.wait_for_selector("#problem:not([hidden])")
+        assert "cannot translate German into Catalan" in page.inner_text("#problem") and page.is_enabled("#start")
+        page.shot("unsupported-language")
+        with httpx.Client(base_url=web.base) as c:
+            assert c.get("/v1/sessions").json()["total"] == sessions_before
+        # the OBS overlay: captions on a transparent page, no header
+        page.goto(f"{web.base}/#/projector/{recorded['id']}?overlay=1")
+        page.wait_for_selector("#projector")
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgba(0, 0, 0, 0)"
+        assert not page.is_visible("#bar")
+        assert page.errors == []
+    finally:
+        browser.close()

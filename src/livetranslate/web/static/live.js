@@ -102,6 +102,11 @@ class Run {
       r.session = await api("/v1/sessions", { method: "POST", body: { title: `Live ${new Date().toLocaleString()}`, language, targets } });
     } catch (err) {
       await capture.stop();
+      if (err.code === "unsupported_language") {
+        const from = language ? languageName(language) : "the detected languages";
+        throw new Error(`This server cannot translate ${from} into ${targets.map(languageName).join(", ")}. ` +
+          `Choose other languages. (${err.message})`);
+      }
       throw err;
     }
     r.capture = capture;
