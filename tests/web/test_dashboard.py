@@ -327,3 +327,35 @@ def test_an_unsupported_language_pair_is_said_in_words_and_the_overlay_is_transp
         assert page.errors == []
     finally:
         browser.close()
+
+
+def _contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(css: str) -> float:
+        r, g, b = (int(x) / 255 for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_is_readable_in_both_themes(web, playwright, recorded, scheme):
+    """Body text, muted text, provisional (draft) captions and links: WCAG AA (4.5:1) or better."""
+    browser = _browser(playwright, None)
+    try:
+        page = browser.new_page(color_scheme=scheme)
+        page.goto(f"{web.base}/#/sessions/{recorded['id']}")
+        page.wait_for_selector("#transcript .caption")
+        colours = page.evaluate("""() => {
+            const v = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+            const probe = document.createElement('span'); document.body.append(probe);
+            const rgb = (c) => { probe.style.color = c; return getComputedStyle(probe).color; };
+            return {bg: rgb(v('--bg')), card: rgb(v('--card')), fg: rgb(v('--fg')), muted: rgb(v('--muted')),
+                    draft: rgb(v('--draft')), accent: rgb(v('--accent')), danger: rgb(v('--danger'))};
+        }""")
+        for fg, bg in (("fg", "bg"), ("muted", "bg"), ("draft", "card"), ("accent", "bg"), ("danger", "bg"), ("fg", "card")):
+            assert _contrast(colours[fg], colours[bg]) >= 4.5, (scheme, fg, bg, colours)
+    finally:
+        browser.close()
