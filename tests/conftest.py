@@ -139,6 +139,10 @@ class Server:
     env: dict = field(default_factory=dict)
 
     @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
+
+    @property
     def ws(self) -> str:
         return self.base.replace("http://", "ws://")
 

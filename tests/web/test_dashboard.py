@@ -122,7 +122,6 @@ def test_reconnect_after_a_server_restart_resumes_without_duplicates(tmp_path, p
     same port: the page reconnects both sockets, the session goes on, nothing twice."""
     wav, _ = speech_wav
     srv = start_server(tmp_path)
-    port = int(srv.base.rsplit(":", 1)[1])
     browser = _browser(playwright, wav)
     try:
         page = Page(browser)
@@ -134,7 +133,7 @@ def test_reconnect_after_a_server_restart_resumes_without_duplicates(tmp_path, p
         srv.process.wait(60)
         page.wait_for_function("() => document.querySelector('#state').textContent.includes('reconnecting')", timeout=30_000)
         page.shot("reconnecting")
-        srv = start_server(tmp_path, port=port)
+        srv = start_server(tmp_path, port=srv.port)
         page.wait_for_function("() => document.querySelector('#state').textContent === 'Live'", timeout=60_000)
         page.wait_for_function(f"() => document.querySelectorAll('#captions .caption[data-status=final]').length > {before}",
                                timeout=90_000)
@@ -269,7 +268,6 @@ def test_phone_width_and_dark_theme(web, playwright, recorded):
 
 def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright):
     srv = start_server(tmp_path)
-    port = int(srv.base.rsplit(":", 1)[1])
     browser = _browser(playwright, None)
     try:
         page = Page(browser)
@@ -287,7 +285,7 @@ def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright
         page.wait_for_selector("#saved.error")
         page.shot("settings")
         stop_server(srv)
-        srv = start_server(tmp_path, port=port)
+        srv = start_server(tmp_path, port=srv.port)
         page.reload()  # the page as a person opens it again
         page.wait_for_selector("#defaults")
         assert page.is_checked('input[name="default-target"][value="fr"]')
