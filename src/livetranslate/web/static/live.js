@@ -6,6 +6,7 @@ import { Captions } from "./captions.js";
 import { startCapture, describeMediaError, SAMPLE_RATE } from "./capture.js";
 
 const MAX_BUFFER_S = 60; // audio kept while the audio socket reconnects
+let active = null; // the run in progress: it goes on while you look at other pages
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
 export async function livePage(root) {
@@ -43,8 +44,6 @@ export async function livePage(root) {
     el("div", { class: "status" }, dot, state, meter, links),
     problem, captionsRoot);
 
-  let run = null;
-
   function setState(kind, text) {
     dot.dataset.state = kind;
     state.textContent = text;
@@ -60,18 +59,30 @@ export async function livePage(root) {
     return [...root.querySelectorAll('input[name="target"]:checked')].map((i) => i.value);
   }
 
+  function showRunning(run) {
+    links.replaceChildren(
+      el("a", { href: `#/sessions/${run.session.id}` }, "transcript"), " · ",
+      el("a", { href: `#/projector/${run.session.id}`, target: "_blank" }, "projector view"));
+    start.disabled = true;
+    stop.disabled = run.stopping;
+  }
+
+  if (active) { // back from another page: the same run, its captions and state
+    captionsRoot.replaceWith(active.captions.root);
+    active.attach({ setState, showProblem, meter });
+    showRunning(active);
+  }
+
   start.addEventListener("click", async () => {
     showProblem("");
     start.disabled = true;
     try {
-      run = await Run.begin({
+      active = await Run.begin({
         source: source.value, language: spoken.value || null, targets: chosenTargets(),
         captions: captionsRoot, setState, showProblem, meter, capture: defaults,
+        onEnd: () => { active = null; start.disabled = false; },
       });
-      links.replaceChildren(
-        el("a", { href: `#/sessions/${run.session.id}` }, "transcript"), " · ",
-        el("a", { href: `#/projector/${run.session.id}`, target: "_blank" }, "projector view"));
-      stop.disabled = false;
+      showRunning(active);
     } catch (err) {
       showProblem(err.message);
       setState("error", "Not started");
@@ -80,17 +91,16 @@ export async function livePage(root) {
   });
   stop.addEventListener("click", async () => {
     stop.disabled = true;
-    await run?.stop();
-    start.disabled = false;
+    await active?.stop();
   });
-  return () => run?.abandon();
 }
 
 class Run {
-  static async begin({ source, language, targets, captions, setState, showProblem, meter, capture: prefs }) {
+  static async begin({ source, language, targets, captions, setState, showProblem, meter, capture: prefs, onEnd }) {
     const r = new Run();
-    Object.assign(r, { setState, showProblem, meter, pending: [], pendingBytes: 0, stopping: false, ended: false });
-    setState("idle", "Starting…");
+    Object.assign(r, { onEnd, pending: [], pendingBytes: 0, stopping: false, ended: false });
+    r.attach({ setState, showProblem, meter });
+    r.setState("idle", "Starting…");
     // the capture first: a denied microphone must not leave an empty session behind
     let capture;
     try {
@@ -115,6 +125,15 @@ class Run {
     r.openEvents(0);
     r.openAudio(0);
     return r;
+  }
+
+  /** The page's status widgets (they are made again when you come back to the Live page). */
+  attach({ setState, showProblem, meter }) {
+    this.meter = meter;
+    this.setState = (kind, text) => { this.state = [kind, text]; setState(kind, text); };
+    this.showProblem = (message) => { this.problem = message; showProblem(message); };
+    if (this.state) setState(...this.state);
+    if (this.problem) showProblem(this.problem);
   }
 
   onAudio(pcm, level) {
@@ -155,6 +174,7 @@ class Run {
       if (e.code >= 4400 && e.code < 4500 && e.code !== 4409) {
         this.setState("error", "Stopped");
         this.showProblem(`The audio was refused (${e.reason || e.code}).`);
+        this.giveUp();
         return;
       }
       this.setState("reconnecting", "Connection lost — reconnecting…");
@@ -172,6 +192,7 @@ class Run {
       if (event.type === "session.ended") {
         this.ended = true;
         this.setState("idle", "Session ended");
+        this.onEnd?.();
       } else if (event.type === "warning") {
         toast(event.message);
       }
@@ -186,10 +207,20 @@ class Run {
   retry(fn, attempt) {
     if (attempt >= 40) {
       this.setState("error", "Disconnected");
-      this.showProblem("The server cannot be reached. The captions will not continue; reload the page to try again.");
+      this.showProblem("The server cannot be reached. The captions stopped; press Start when it is back.");
+      this.giveUp();
       return;
     }
     setTimeout(fn, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
+  }
+
+  giveUp() {
+    if (this.ended) return;
+    this.ended = true;
+    this.capture.stop();
+    this.audio?.close();
+    this.events?.close();
+    this.onEnd?.();
   }
 
   async stop() {
@@ -200,10 +231,4 @@ class Run {
     if (this.audio?.readyState === WebSocket.OPEN && this.audioReady) this.audio.send(JSON.stringify({ type: "stop" }));
   }
 
-  abandon() {
-    if (!this.stopping) this.capture?.stop();
-    this.ended = true;
-    this.audio?.close();
-    this.events?.close();
-  }
 }
