@@ -7,7 +7,6 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import numpy as np
 from fastapi import FastAPI, Request
 from sqlalchemy.exc import SQLAlchemyError
 from fastapi.exceptions import RequestValidationError
@@ -76,7 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         try:
             rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
-            voiceprints.load([Voiceprint(r.id, r.name, np.asarray(r.embedding, np.float32)) for r in rows])
+            voiceprints.load([Voiceprint.of(r) for r in rows])
             await sessions.load_defaults()
             await sessions.recover()
         except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store

@@ -276,13 +276,11 @@ class SessionService:
 
         speaker_rows, timeline_rows = await asyncio.to_thread(load)
         timeline = Timeline.from_settings(s)
-        timeline.delay = 0.0  # stored with the delay already applied
         for e in timeline_rows:
             timeline.add(SpeakerTimelineEvent(
                 kind=e.kind, participant=Participant(id=e.participant_id, name=e.name), time=e.time, end=e.end,
                 text=e.text,
             ))
-        timeline.delay = s.speaker_event_delay_s
         speakers = SessionSpeakers.from_settings(
             s,
             timeline=timeline,
@@ -376,10 +374,9 @@ class SessionService:
                     f"a {e.kind!r} event at {latest:.2f} s is outside the session: audio so far ends at "
                     f"{heard:.2f} s (events may lead it by {self._settings.speaker_event_lead_s:g} s)"
                 )
-        delay = self._settings.speaker_event_delay_s
         stored = [
-            {"kind": e.kind, "participant_id": e.participant.id, "name": e.participant.name, "time": e.time + delay,
-             "end": e.end + delay if e.end is not None else None, "text": e.text}
+            {"kind": e.kind, "participant_id": e.participant.id, "name": e.participant.name, "time": e.time,
+             "end": e.end, "text": e.text}
             for e in events
         ]
         await asyncio.to_thread(

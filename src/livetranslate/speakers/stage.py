@@ -182,8 +182,6 @@ class SessionSpeakers:
                     else:
                         self.clusters.relabel(old.cluster, sp.cluster)
                     self._by_cluster[old.cluster] = sp
-                if old.participant_id and not sp.participant_id:
-                    sp.participant_id = old.participant_id
                 for turn in self._turns:
                     if turn.speaker is old:
                         turn.speaker = sp

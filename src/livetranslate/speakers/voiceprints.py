@@ -25,6 +25,11 @@ class Voiceprint:
     name: str
     embedding: np.ndarray
 
+    @classmethod
+    def of(cls, row) -> "Voiceprint":
+        """From a stored voiceprint (its embedding is a list of floats)."""
+        return cls(row.id, row.name, np.asarray(row.embedding, np.float32))
+
 
 @dataclass(frozen=True)
 class Found:

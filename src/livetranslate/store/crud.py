@@ -220,7 +220,7 @@ def save_centroids(db: Session, *, session_id: str, centroids: dict[str, list[fl
 
 
 def add_timeline_events(db: Session, *, session_id: str, events: list[dict], keep: int) -> None:
-    """Store meeting events (times already corrected); only the newest ``keep`` per session stay."""
+    """Store meeting events as sent; only the newest ``keep`` per session stay."""
     db.add_all(TimelineEventRow(session_id=session_id, **e) for e in events)
     db.flush()
     cutoff = db.scalar(

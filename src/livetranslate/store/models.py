@@ -147,7 +147,7 @@ class TimelineEventRow(Base):
     participant_id: Mapped[str] = mapped_column(String(128))
     name: Mapped[str | None] = mapped_column(String(200))
     time: Mapped[float] = mapped_column(Float)
-    """Session media time, with the delay correction applied."""
+    """Session media time as the meeting sent it (the timeline adds ``speaker_event_delay_s``)."""
     end: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)
 

@@ -63,7 +63,7 @@ async def _embed(services, file: UploadFile) -> tuple[np.ndarray, float]:
 
 
 def _keep(services, row: VoiceprintRow) -> None:
-    services.voiceprints.put(Voiceprint(row.id, row.name, np.asarray(row.embedding, np.float32)))
+    services.voiceprints.put(Voiceprint.of(row))
 
 
 @router.post("", status_code=201, response_model=VoiceprintOut)
