@@ -87,29 +87,41 @@ class _Chain:
 
     def translate(self, text: str) -> str:
         self.last_used = time.monotonic()
-        if not self._procs or any(p.poll() is not None for p in self._procs):
+        fresh = not self._procs or any(p.poll() is not None for p in self._procs)
+        if fresh:
             self._start()
-        first, last = self._procs[0], self._procs[-1]
         # a blank before the null: lt-proc -b waits forever on "$\0" (lttoolbox 3.7)
         payload = _SPECIAL.sub(r"\\\1", " ".join(text.split())).encode() + b"\n\0"
         try:
-            first.stdin.write(payload)
-            first.stdin.flush()
-            out = b""
-            fd = last.stdout.fileno()
-            while not out.endswith(b"\0"):
-                ready, _, _ = select.select([fd], [], [], self._timeout)
-                if not ready:
-                    raise TimeoutError(f"no reply in {self._timeout} s")
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    raise BrokenPipeError("the pipeline exited")
-                out += chunk
+            try:
+                out = self._exchange(payload)
+            except BrokenPipeError:
+                if fresh:
+                    raise
+                # it died since the last call (poll() had not seen it yet): once more, from a new start
+                self._start()
+                out = self._exchange(payload)
         except (OSError, TimeoutError) as e:
             self.close()  # restarted on the next call
             raise TranslationFailed(f"apertium {self.mode_file.stem}: {e}") from e
         result = out.rstrip(b"\0").decode("utf-8", errors="replace")
         return " ".join(_UNESCAPE.sub(r"\1", _MARKS.sub("", result)).split())
+
+    def _exchange(self, payload: bytes) -> bytes:
+        first, last = self._procs[0], self._procs[-1]
+        first.stdin.write(payload)
+        first.stdin.flush()
+        out = b""
+        fd = last.stdout.fileno()
+        while not out.endswith(b"\0"):
+            ready, _, _ = select.select([fd], [], [], self._timeout)
+            if not ready:
+                raise TimeoutError(f"no reply in {self._timeout} s")
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                raise BrokenPipeError("the pipeline exited")
+            out += chunk
+        return out
 
     def close(self) -> None:
         for proc in self._procs:
