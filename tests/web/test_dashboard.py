@@ -4,84 +4,18 @@ microphone that plays real speech. Screenshots of each page go to test-artifacts
 from __future__ import annotations
 
 import signal
-import wave
-from pathlib import Path
 
 import httpx
-import numpy as np
 import pytest
 import srt
 
-from tests.conftest import ARTIFACTS, pcm16, start_server, stop_server, stream, wer
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = ARTIFACTS / "dashboard"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@pytest.fixture(scope="module")
-def speech_wav(tmp_path_factory, librivox) -> tuple[Path, str]:
-    """What the fake microphone plays (in a loop): one LibriVox recording, then 2 s of silence."""
-    clip = librivox[1]
-    path = tmp_path_factory.mktemp("mic") / "speech.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(pcm16(np.concatenate([clip.audio, np.zeros(32000, np.float32)])))
-    return path, clip.text
-
-
-@pytest.fixture(scope="module")
-def web(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail("chromium is missing: run `make test` (it installs the test packages)")
-    srv = start_server(tmp_path_factory.mktemp("web-server"))
-    yield srv
-    stop_server(srv)
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        yield p
-
-
-def _browser(playwright, wav: Path | None):
-    args = list(ARGS)
-    if wav is not None:
-        args += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                 f"--use-file-for-fake-audio-capture={wav}"]
-    else:  # a fake device, but the permission prompt is dismissed: "denied"
-        args += ["--use-fake-device-for-media-stream"]
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
-
-
-class Page:
-    """A page that fails the test on any uncaught script error."""
-
-    def __init__(self, browser):
-        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
-        self.errors: list[str] = []
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def __getattr__(self, name):
-        return getattr(self.page, name)
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def _finals(page) -> list[str]:
-    return page.eval_on_selector_all('#captions .caption[data-status="final"] .text', "els => els.map(e => e.textContent)")
+from tests.conftest import start_server, stop_server, wer
+from tests.web.conftest import SHOTS, Page, browser_with, contrast, finals
 
 
 def test_live_captions_drafts_translations_projector_and_stop(web, playwright, speech_wav):
     wav, text = speech_wav
-    browser = _browser(playwright, wav)
+    browser = browser_with(playwright, wav)
     try:
         page = Page(browser)
         page.goto(web.base + "/")
@@ -107,16 +41,16 @@ def test_live_captions_drafts_translations_projector_and_stop(web, playwright, s
         page.shot("live")
         projector.shot("projector")
         # a look at the Sessions page does not stop the captions
-        shown = len(_finals(page))
+        shown = len(finals(page))
         page.click('a[data-nav="sessions"]')
         page.wait_for_selector("#sessions")
         page.wait_for_timeout(3000)
         page.click('a[data-nav="live"]')
         page.wait_for_function("() => document.querySelector('#state')?.textContent === 'Live'")
-        assert len(_finals(page)) >= shown and page.is_enabled("#stop") and not page.is_enabled("#start")
+        assert len(finals(page)) >= shown and page.is_enabled("#stop") and not page.is_enabled("#start")
         page.click("#stop")
         page.wait_for_function("() => document.querySelector('#state').textContent === 'Session ended'", timeout=60_000)
-        shown = _finals(page)
+        shown = finals(page)
         with httpx.Client(base_url=web.base) as c:
             stored = [s["text"] for s in c.get(f"/v1/sessions/{session_id}/transcript").json()["segments"]]
         assert shown == stored  # every final the server kept is on screen, once
@@ -130,13 +64,13 @@ def test_reconnect_after_a_server_restart_resumes_without_duplicates(tmp_path, p
     same port: the page reconnects both sockets, the session goes on, nothing twice."""
     wav, _ = speech_wav
     srv = start_server(tmp_path)
-    browser = _browser(playwright, wav)
+    browser = browser_with(playwright, wav)
     try:
         page = Page(browser)
         page.goto(srv.base + "/")
         page.click("#start")
         page.wait_for_selector('#captions .caption[data-status="final"]', timeout=60_000)
-        before = len(_finals(page))
+        before = len(finals(page))
         srv.process.send_signal(signal.SIGTERM)
         srv.process.wait(60)
         page.wait_for_function("() => document.querySelector('#state').textContent.includes('reconnecting')", timeout=30_000)
@@ -154,24 +88,15 @@ def test_reconnect_after_a_server_restart_resumes_without_duplicates(tmp_path, p
         assert events["status"] == "ended"
         shown_ids = page.eval_on_selector_all("#captions .caption", "els => els.map(e => e.dataset.segment)")
         assert len(shown_ids) == len(set(shown_ids))
-        assert _finals(page) == [s["text"] for s in stored]
+        assert finals(page) == [s["text"] for s in stored]
         assert page.errors == []
     finally:
         browser.close()
         stop_server(srv)
 
 
-@pytest.fixture(scope="module")
-def recorded(web, librivox):
-    """A finished session with two recordings, streamed over the API."""
-    session = web.create_session(title="Board meeting", targets=["es"])
-    audio = np.concatenate([librivox[0].audio, np.zeros(24000, np.float32), librivox[2].audio])
-    stream(web, session["id"], pcm16(audio), chunk_bytes=32000)
-    return session
-
-
 def test_sessions_search_rename_play_and_export(web, playwright, recorded, tmp_path):
-    browser = _browser(playwright, None)
+    browser = browser_with(playwright, None)
     try:
         page = Page(browser)
         page.goto(f"{web.base}/#/sessions?q=DASHWOOD")  # transcript text, any case
@@ -207,7 +132,7 @@ def test_sessions_search_rename_play_and_export(web, playwright, recorded, tmp_p
 
 def test_error_states_are_said_in_words(web, playwright):
     # the microphone is refused
-    browser = _browser(playwright, None)
+    browser = browser_with(playwright, None)
     try:
         page = Page(browser)
         page.goto(web.base + "/")
@@ -231,7 +156,7 @@ def test_error_states_are_said_in_words(web, playwright):
 
 def test_unreachable_server_is_said_in_words(tmp_path, playwright):
     srv = start_server(tmp_path)
-    browser = _browser(playwright, None)
+    browser = browser_with(playwright, None)
     try:
         page = Page(browser)
         page.goto(srv.base + "/")
@@ -249,7 +174,7 @@ def test_unreachable_server_is_said_in_words(tmp_path, playwright):
 
 
 def test_phone_width_and_dark_theme(web, playwright, recorded):
-    browser = _browser(playwright, None)
+    browser = browser_with(playwright, None)
     try:
         page = browser.new_page(viewport={"width": 390, "height": 800}, color_scheme="dark")
         for url, ready in ((f"/#/sessions/{recorded['id']}?lang=es", "#transcript .caption"), ("/#/sessions", "#sessions"),
@@ -276,7 +201,7 @@ def test_phone_width_and_dark_theme(web, playwright, recorded):
 
 def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright):
     srv = start_server(tmp_path)
-    browser = _browser(playwright, None)
+    browser = browser_with(playwright, None)
     try:
         page = Page(browser)
         page.goto(srv.base + "/#/settings")
@@ -311,7 +236,7 @@ def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright
 
 def test_an_unsupported_language_pair_is_said_in_words_and_the_overlay_is_transparent(web, playwright, speech_wav, recorded):
     wav, _ = speech_wav
-    browser = _browser(playwright, wav)
+    browser = browser_with(playwright, wav)
     try:
         page = Page(browser)
         page.goto(web.base + "/")
@@ -335,21 +260,10 @@ def test_an_unsupported_language_pair_is_said_in_words_and_the_overlay_is_transp
         browser.close()
 
 
-def _contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two CSS rgb() colours."""
-    def luminance(css: str) -> float:
-        r, g, b = (int(x) / 255 for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
-        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
-        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
-
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_contrast_is_readable_in_both_themes(web, playwright, recorded, scheme):
     """Body text, muted text, provisional (draft) captions and links: WCAG AA (4.5:1) or better."""
-    browser = _browser(playwright, None)
+    browser = browser_with(playwright, None)
     try:
         page = browser.new_page(color_scheme=scheme)
         page.goto(f"{web.base}/#/sessions/{recorded['id']}")
@@ -362,6 +276,6 @@ def test_text_contrast_is_readable_in_both_themes(web, playwright, recorded, sch
                     draft: rgb(v('--draft')), accent: rgb(v('--accent')), danger: rgb(v('--danger'))};
         }""")
         for fg, bg in (("fg", "bg"), ("muted", "bg"), ("draft", "card"), ("accent", "bg"), ("danger", "bg"), ("fg", "card")):
-            assert _contrast(colours[fg], colours[bg]) >= 4.5, (scheme, fg, bg, colours)
+            assert contrast(colours[fg], colours[bg]) >= 4.5, (scheme, fg, bg, colours)
     finally:
         browser.close()

@@ -1,0 +1,96 @@
+"""Shared browser harness: Debian's Chromium driven by Playwright, a server per test module,
+a fake microphone that plays real speech. Screenshots go to test-artifacts/dashboard/."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import ARTIFACTS, pcm16, start_server, stop_server, stream
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = ARTIFACTS / "dashboard"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def speech_wav(tmp_path_factory, librivox) -> tuple[Path, str]:
+    """What the fake microphone plays (in a loop): one LibriVox recording, then 2 s of silence."""
+    clip = librivox[1]
+    path = tmp_path_factory.mktemp("mic") / "speech.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(pcm16(np.concatenate([clip.audio, np.zeros(32000, np.float32)])))
+    return path, clip.text
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    if not CHROMIUM.exists():
+        pytest.fail("chromium is missing: run `make test` (it installs the test packages)")
+    srv = start_server(tmp_path_factory.mktemp("web-server"))
+    yield srv
+    stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        yield p
+
+
+def browser_with(playwright, wav: Path | None):
+    args = list(ARGS)
+    if wav is not None:
+        args += ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                 f"--use-file-for-fake-audio-capture={wav}"]
+    else:  # a fake device, but the permission prompt is dismissed: "denied"
+        args += ["--use-fake-device-for-media-stream"]
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=args)
+
+
+class Page:
+    """A page that fails the test on any uncaught script error."""
+
+    def __init__(self, browser):
+        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def __getattr__(self, name):
+        return getattr(self.page, name)
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def finals(page) -> list[str]:
+    return page.eval_on_selector_all('#captions .caption[data-status="final"] .text', "els => els.map(e => e.textContent)")
+
+
+@pytest.fixture(scope="module")
+def recorded(web, librivox):
+    """A finished session with two recordings, streamed over the API."""
+    session = web.create_session(title="Board meeting", targets=["es"])
+    audio = np.concatenate([librivox[0].audio, np.zeros(24000, np.float32), librivox[2].audio])
+    stream(web, session["id"], pcm16(audio), chunk_bytes=32000)
+    return session
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+    def luminance(css: str) -> float:
+        r, g, b = (int(x) / 255 for x in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
