@@ -64,6 +64,10 @@ class _Live:
     """The furthest session time of a track that has finished."""
     finishing: int = 0
     """Tracks publishing their last finals: the last one to end closes the session."""
+    ending: str | None = None
+    """Set by :meth:`SessionService.end`: the session ends (with this reason) when its tracks are done."""
+    gone: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set when the session has no live audio here any more (finished or deleted)."""
 
     def now(self) -> float:
         """Session time by the clock: where a track joining now starts."""
@@ -175,6 +179,7 @@ class SessionService:
     async def delete(self, session_id: str) -> None:
         live = self._live.pop(session_id, None)
         if live is not None:
+            live.gone.set()
             for track in live.tracks.values():
                 await track.pipeline.cancel()
             await live.translator.cancel()
@@ -336,6 +341,15 @@ class SessionService:
             return None
         del self._live[session_id]
         metrics.ACTIVE_SESSIONS.dec()
+        try:
+            return await self._close_live(session_id, live, end=end or live.ending is not None,
+                                          reason=live.ending or reason, error=error)
+        finally:
+            live.gone.set()
+
+    async def _close_live(
+        self, session_id: str, live: _Live, *, end: bool, reason: str, error: LiveTranslateError | None
+    ) -> SessionEndedEvent | None:
         await live.translator.finish()
         offset_end = round(live.audio_seconds(), 3)
         centroids = live.speakers.centroids()
@@ -355,6 +369,27 @@ class SessionService:
         if error is not None:
             raise error
         return None
+
+    async def end(self, session_id: str) -> SessionRow:
+        """End a session from outside its audio (REST): a live one here stops as if its sockets
+        had sent ``stop`` (their finals are stored, then the sockets close); a paused or new one
+        ends at once. Raises NotFound, or Conflict when it has ended or is live on another server."""
+        live = self._live.get(session_id)
+        if live is not None:
+            live.ending = "ended"
+            for track in list(live.tracks.values()):  # the sockets stop feeding; their finish ends it
+                await track.terminate("session ended")
+            await live.gone.wait()
+            return await self.get(session_id)
+        row = await self.get(session_id)
+        if row.status is SessionStatus.ended:
+            raise Conflict(f"session {session_id!r} has already ended")
+        if row.status is SessionStatus.live:
+            raise Conflict(f"session {session_id!r} is live on another server; end it there (stop its audio socket)")
+        row = await asyncio.to_thread(self._db.call, crud.set_status, session_id=session_id, status=SessionStatus.ended)
+        await self._publisher.publish(session_id, SessionEndedEvent(reason="ended", audio_seconds=row.audio_seconds))
+        self._publisher.forget(session_id)
+        return row
 
     # --- speakers
 

@@ -4,16 +4,16 @@ or bilingual) and the recorded audio."""
 from __future__ import annotations
 
 import asyncio
-import struct
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Query, Response
+from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
+from livetranslate.api.downloads import content_disposition, download_name, wav_response
 from livetranslate.errors import InvalidInput, NotFound
 from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
 from livetranslate.store import SessionRow
@@ -143,6 +143,13 @@ async def delete_session(session_id: str, services: ServicesDep) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/{session_id}/end", response_model=SessionOut)
+async def end_session(session_id: str, services: ServicesDep) -> SessionOut:
+    """End a session that is paused (or live: its audio sockets are finished as by ``stop``, then closed).
+    ``409`` when it has already ended."""
+    return SessionOut.of(await services.sessions.end(session_id))
+
+
 @router.get("/{session_id}/transcript", responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
 async def get_transcript(
     session_id: str,
@@ -183,42 +190,24 @@ async def get_transcript(
         segments.append(seg)
     meta = SessionOut.of(row).model_dump(mode="json")
     body = render(segments, format, session=meta, lang=lang, bilingual=bilingual)
-    headers = {}
-    if format != "json":
-        suffix = f".{lang}" if lang else ""
-        headers["Content-Disposition"] = f'attachment; filename="{session_id}{suffix}.{format}"'
-    return Response(body, media_type=MEDIA_TYPES[format], headers=headers)
+    suffix = (f".{lang}" if lang else "") + (".bilingual" if bilingual else "")
+    disposition = content_disposition(download_name(row, f"{suffix}.{format}"), inline=format == "json")
+    return Response(body, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
 
 
-@router.get("/{session_id}/audio", response_class=StreamingResponse, responses={200: {"content": {"audio/wav": {}}}})
-async def get_audio(session_id: str, services: ServicesDep) -> StreamingResponse:
+@router.head("/{session_id}/audio", include_in_schema=False)
+@router.get(
+    "/{session_id}/audio",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"audio/wav": {}}}, 206: {"description": "The byte range asked for (`Range: bytes=…`)."},
+               416: {"description": "A range outside the file (`Content-Range: bytes */size`)."}},
+)
+async def get_audio(session_id: str, request: Request, services: ServicesDep) -> Response:
+    """The session's recording as 16 kHz mono WAV; byte ranges (``Range``) for seeking; HEAD for its size."""
     row = await services.sessions.get(session_id)
     if not row.audio_path or not Path(row.audio_path).is_file():
         raise NotFound(f"session {session_id!r} has no recorded audio (store_audio off, or no audio received)")
-    path = Path(row.audio_path)
-    size = path.stat().st_size // 2 * 2
-
-    def stream():
-        yield _wav_header(size)
-        with path.open("rb") as f:
-            left = size
-            while left > 0:
-                chunk = f.read(min(1 << 16, left))
-                if not chunk:
-                    break
-                left -= len(chunk)
-                yield chunk
-
-    return StreamingResponse(
-        stream(),
-        media_type="audio/wav",
-        headers={"Content-Disposition": f'attachment; filename="{session_id}.wav"', "Content-Length": str(size + 44)},
-    )
-
-
-def _wav_header(data_bytes: int, rate: int = 16000) -> bytes:
-    """RIFF header for 16-bit mono PCM (the format session audio is kept in)."""
-    return struct.pack(
-        "<4sI4s4sIHHIIHH4sI",
-        b"RIFF", 36 + data_bytes, b"WAVE", b"fmt ", 16, 1, 1, rate, rate * 2, 2, 16, b"data", data_bytes,
+    return wav_response(
+        Path(row.audio_path), request.headers.get("range"), head=request.method == "HEAD",
+        disposition=content_disposition(download_name(row, ".wav")),
     )
