@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import numpy as np
 import pytest
 
 from livetranslate.asr import DecodeOptions, WhisperAsr
+from livetranslate.asr.whisper import _decode
+from livetranslate.audio import decode_file
 from livetranslate.errors import NotReady, UnsupportedLanguage
+from livetranslate.settings import Settings
 from tests.conftest import wer
 
 
@@ -60,3 +65,48 @@ def test_unsupported_language_lists_the_supported_ones(asr):
 def test_model_path_must_be_a_ctranslate2_directory(tmp_path):
     with pytest.raises(NotReady, match="model.bin"):
         WhisperAsr(str(tmp_path))
+
+
+@pytest.fixture(scope="module")
+def base():
+    return WhisperAsr("base", models_dir=Settings().models_dir)
+
+
+CUT = {
+    "zh": "我们需要在星期五之前完成报告。",
+    "ja": "金曜日までに報告書を仕上げる必要があります。",
+    "ru": "Доброе утро всем.",
+    "th": "เราต้องทำรายงานให้เสร็จก่อนวันศุกร์",
+}
+
+
+@pytest.mark.parametrize("lang", CUT)
+def test_a_decode_cut_inside_a_character_drops_its_bytes(asr, lang):
+    tok = asr._tokenizer("en")
+    ids = tok.encode(CUT[lang])
+    cuts = [ids[:k] for k in range(1, len(ids) + 1)]
+    assert any(tok.decode(c).endswith("\ufffd") for c in cuts)  # byte tokens: some cuts split a character
+    for cut in cuts:
+        tokens, text = _decode(tok, cut + [tok.eot])
+        assert "\ufffd" not in text and CUT[lang].startswith(text), (cut, text)
+        assert tokens == cut[: len(tokens)] and tok.decode(tokens).strip() == text
+    assert _decode(tok, ids)[1] == CUT[lang]
+
+
+@pytest.mark.parametrize(
+    ("voice", "speed", "text"),
+    [
+        # measured here: detected as Thai, the decode ended inside a character ('บุษ อุธ ปลินวัน\ufffd')
+        ("fr", 140, "Bonjour à tous. Aujourd'hui nous allons examiner le budget du prochain trimestre."),
+        # and as Chinese: '…我們可以預知按鈕\ufffd'
+        ("cmn", 450, "我们需要在星期五之前完成报告。"),
+    ],
+)
+def test_real_decodes_never_end_in_a_broken_character(base, tmp_path, voice, speed, text):
+    path = tmp_path / "speech.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text], check=True)
+    audio = decode_file(path)
+    for clip in (audio, audio[: audio.size // 2]):
+        result = base.transcribe(clip, DecodeOptions(language=None if voice == "fr" else "zh", fallback=False))
+        assert result.text and "\ufffd" not in result.text, result.text
+        assert all("\ufffd" not in w.word for w in result.words)

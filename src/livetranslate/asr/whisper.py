@@ -10,27 +10,20 @@ together in one batch.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from livetranslate.asr.guard import looks_broken, rejection
 from livetranslate.asr.models import BUNDLED, model_path
 from livetranslate.errors import UnsupportedLanguage
 
 log = logging.getLogger(__name__)
 
-# Phrases Whisper emits on silence, music or noise (it was trained on subtitles).
-_HALLUCINATIONS = {
-    "", "you", "thank you", "thank you.", "thanks for watching", "thanks for watching!",
-    "thank you for watching", "thank you for watching.", "bye", "bye.", "so", "okay", "oh",
-    "subtitles by the amara.org community", "please subscribe", "i'm sorry", ".", "...",
-}
 _MARGIN_FRAMES = 100  # 1 s of padding after the utterance when encoding its own frames
 _MIN_FRAMES = 1000  # never encode less than 10 s: shorter windows lost accuracy on short utterances
-_REPEAT = re.compile(r"(\b[\w']{1,6}\b[\s,.-]*)\1{3,}")
 
 
 @dataclass(frozen=True)
@@ -145,9 +138,8 @@ class WhisperAsr:
         encoded_np = np.asarray(encoded) if len(items) > 1 else None
         out: list[Transcription] = []
         for i, ((audio, options), tok, result) in enumerate(zip(items, tokenizers, results)):
-            tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
-            text = tok.decode(tokens).strip()
-            if _looks_broken(text) and (short or options.fallback):
+            tokens, text = _decode(tok, result.sequences_ids[0])
+            if looks_broken(text) and (short or options.fallback):
                 # the short window can derail, and greedy decoding can loop: decode this one
                 # again alone, with the padded window and, for finals, sampling
                 out.append(self._retry(audio, options, languages[i], features[i], n_frames[i], short))
@@ -164,14 +156,12 @@ class WhisperAsr:
         encoded = self._model.encode(pad_or_trim(features[:, :n_frames]))
         kwargs = _generate_kwargs(tok, len(prompt), audio.size / 16000)
         result = self._model.model.generate(encoded, [prompt], beam_size=options.beam_size, **kwargs)[0]
-        tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
-        text = tok.decode(tokens).strip()
-        if options.fallback and _looks_broken(text):
+        tokens, text = _decode(tok, result.sequences_ids[0])
+        if options.fallback and looks_broken(text):
             result = self._model.model.generate(
                 encoded, [prompt], beam_size=1, sampling_temperature=0.5, sampling_topk=0, **kwargs
             )[0]
-            tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
-            text = tok.decode(tokens).strip()
+            tokens, text = _decode(tok, result.sequences_ids[0])
         return self._finish(tokens, text, result, language, tok, encoded, n_frames, options)
 
     def _finish(self, tokens, text, result, language, tok, encoded, n_frames, options) -> Transcription:
@@ -184,7 +174,7 @@ class WhisperAsr:
             no_speech_prob=float(result.no_speech_prob),
             compression_ratio=float(get_compression_ratio(text)) if text else 0.0,
         )
-        out.rejected = _guard(out)
+        out.rejected = rejection(out)
         if out.rejected or not options.word_timestamps or options.task != "transcribe":
             return out
         alignments = self._model.find_alignment(tok, [tokens], encoded, n_frames)
@@ -233,31 +223,19 @@ def _generate_kwargs(tok, prompt_len: int, audio_s: float) -> dict:
     )
 
 
+def _decode(tok, ids: list[int]) -> tuple[list[int], str]:
+    """The text tokens of a decode's ``ids`` and their text. The token bound can stop a decode inside a
+    character whose UTF-8 bytes span several tokens: those trailing tokens are dropped, so
+    no U+FFFD (the tokenizer's stand-in for incomplete bytes) is ever published."""
+    tokens = [t for t in ids if t < tok.eot]
+    text = tok.decode(tokens)
+    while tokens and text.endswith("\ufffd"):
+        tokens.pop()
+        text = tok.decode(tokens)
+    return tokens, text.strip()
+
+
 def _one(encoded: np.ndarray, i: int):
     import ctranslate2
 
     return ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[i : i + 1]))
-
-
-def _guard(t: Transcription) -> str | None:
-    """Whisper invents text for silence and noise. Drop what looks invented."""
-    normalized = t.text.lower().strip(" .,!?")
-    if not normalized:
-        return "empty"
-    if t.no_speech_prob > 0.6 and t.avg_logprob < -1.0:
-        return "no_speech"
-    if _looks_broken(t.text):
-        return "repetition"
-    if t.avg_logprob < -1.5:
-        return "low_confidence"
-    if normalized in _HALLUCINATIONS or t.text.lower().strip() in _HALLUCINATIONS:
-        if t.no_speech_prob > 0.2 or t.avg_logprob < -0.6:
-            return "known_hallucination"
-    return None
-
-
-def _looks_broken(text: str) -> bool:
-    """Whisper's failure modes: a loop of one short word or syllable, or highly repetitive text."""
-    from faster_whisper.transcribe import get_compression_ratio
-
-    return bool(text) and (_REPEAT.search(text) is not None or get_compression_ratio(text) > 2.4)
