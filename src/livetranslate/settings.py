@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from livetranslate.translation.glossary import ENGINES, EngineName, Glossary
+from livetranslate.translation.langid import LanguageCode
 
 
 def _default_data_dir() -> Path:
@@ -61,7 +62,9 @@ class Settings(BaseSettings):
         "audio",
         description="`audio`: encode only the utterance's frames (plus a margin); `full`: pad to Whisper's 30 s window.",
     )
-    default_language: str | None = Field("en", description="Spoken language when a session does not say; None = detect.")
+    default_language: LanguageCode | None = Field(
+        "en", description="Spoken language when a session does not say (any case); None = detect."
+    )
 
     # --- VAD and utterance segmentation
     vad_threshold: float = Field(0.5, gt=0, lt=1)

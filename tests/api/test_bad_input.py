@@ -189,3 +189,39 @@ def test_rest_errors_are_json_with_reasons(server):
         assert r.status_code == 404
         r = c.get("/v1/nowhere")
         assert r.status_code == 404 and "error" in r.json()
+
+
+def test_a_target_equal_to_the_spoken_language_is_refused(server):
+    with httpx.Client(base_url=server.base) as c:
+        for body in ({"language": "en", "targets": ["en"]}, {"language": "EN", "targets": ["es", " en"]}):
+            r = c.post("/v1/sessions", json=body)
+            error = r.json()["error"]
+            assert r.status_code == 422 and error["code"] == "unsupported_language", r.text
+            assert "'en' is the spoken language" in error["message"] and "es" in error["message"]  # what it could be
+        session = server.create_session(language="en", targets=["es"])
+        r = c.patch(f"/v1/sessions/{session['id']}", json={"targets": ["es", "EN"]})
+        assert r.status_code == 422 and "'en' is the spoken language" in r.json()["error"]["message"]
+        assert c.get(f"/v1/sessions/{session['id']}").json()["targets"] == ["es"]  # nothing changed
+        r = c.patch("/v1/settings", json={"language": "en", "targets": ["en"]})
+        assert r.status_code == 422 and "'en' is the spoken language" in r.json()["error"]["message"]
+        # detecting: a target may be one of the spoken languages (its segments are not translated)
+        r = c.post("/v1/sessions", json={"language": None, "languages": ["es", "en"], "targets": ["en"]})
+        assert r.status_code == 201 and r.json()["targets"] == ["en"], r.text
+
+
+def test_a_target_named_twice_is_refused(server):
+    with httpx.Client(base_url=server.base) as c:
+        r = c.post("/v1/sessions", json={"language": "en", "targets": ["es", "fr", "ES"]})
+        error = r.json()["error"]
+        assert r.status_code == 422 and "es more than once" in error["message"], r.text
+        session = server.create_session(language="en", targets=["fr"])
+        r = c.patch(f"/v1/sessions/{session['id']}", json={"targets": ["es", "es"]})
+        assert r.status_code == 422 and "es more than once" in r.json()["error"]["message"]
+        assert c.get(f"/v1/sessions/{session['id']}").json()["targets"] == ["fr"]
+
+
+def test_an_overlong_language_code_is_refused(server):
+    with httpx.Client(base_url=server.base) as c:
+        r = c.post("/v1/sessions", json={"language": "e" * 500})
+        assert r.status_code == 422 and "language" in r.json()["error"]["message"]
+        assert "e" * 100 not in r.json()["error"]["message"]

@@ -7,13 +7,14 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from livetranslate.translation import EngineName, Glossary
+from livetranslate.translation.langid import LanguageCode
 
 
 class SessionDefaults(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    language: str | None = Field("en", description="Spoken language of new sessions; null detects it.")
-    targets: list[str] = Field(default_factory=list, max_length=20, description="Languages new sessions translate into.")
+    language: LanguageCode | None = Field("en", description="Spoken language of new sessions; null detects it.")
+    targets: list[LanguageCode] = Field(default_factory=list, max_length=20, description="Languages new sessions translate into.")
     translation_engine: EngineName | None = Field(None, description="Engine for new sessions (null: the server's).")
     glossary: Glossary = Field(default_factory=Glossary, description="Added to every new session's glossary.")
     echo_cancellation: bool = Field(True, description="Browser capture: cancel the speakers' echo.")

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import logging
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,16 @@ NAMES = {
     "mg": "Malagasy", "as": "Assamese", "tt": "Tatar", "haw": "Hawaiian", "ln": "Lingala", "ha": "Hausa",
     "ba": "Bashkir", "jw": "Javanese", "su": "Sundanese", "yue": "Cantonese", "eo": "Esperanto",
 }
+
+
+def language_code(code: str) -> str:
+    """A language code as the server stores and compares it: lower case, without the spaces
+    around it (``" ES "`` → ``es``). Where codes come in (requests, settings, the CLI)."""
+    return code.strip().lower()
+
+
+LanguageCode = Annotated[str, StringConstraints(max_length=20), AfterValidator(language_code)]
+"""A language code in a request or setting: any case, spaces around it ignored, stored lower case."""
 
 
 def language_name(code: str) -> str | None:

@@ -63,20 +63,28 @@ class TranslationRouter:
 
     def check(self, language: str | None, targets: list[str], engine: str | None = None) -> None:
         """Raise UnsupportedLanguage (listing what is supported) unless every target can be
-        translated from ``language`` (from some language, when it is detected)."""
+        translated from ``language`` (from some language, when it is detected). A target may
+        not be ``language`` itself nor be named twice; with detection a target may be one of
+        the spoken languages (segments already in it are not translated)."""
         if engine is not None and engine not in self.engines:
             raise UnsupportedLanguage(
                 f"translation engine {engine!r} is not available; available: {', '.join(self.engines) or 'none'}"
             )
-        if len(set(targets)) != len(targets):
-            raise UnsupportedLanguage(f"targets {targets} name a language twice")
+        twice = sorted({t for t in targets if targets.count(t) > 1})
+        if twice:
+            raise UnsupportedLanguage(f"targets name {', '.join(twice)} more than once; list each language once")
+        if language is not None and language in targets:
+            raise UnsupportedLanguage(
+                f"target {language!r} is the spoken language (language {language!r}): its text needs no translation; "
+                f"supported targets from {language}: {self.supported_from(language)}"
+            )
         bad = []
         for target in targets:
             if language is None:
                 reachable = self.targets()
                 ok = target in reachable if reachable is not None else language_name(target) is not None
             else:
-                ok = target == language or bool(self.candidates(language, target, engine))
+                ok = bool(self.candidates(language, target, engine))
             if not ok:
                 bad.append(target)
         if bad:

@@ -20,6 +20,7 @@ from livetranslate.store import SessionRow
 from livetranslate.store.models import as_utc
 from livetranslate.store import crud
 from livetranslate.translation import EngineName, Glossary
+from livetranslate.translation.langid import LanguageCode
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
@@ -27,17 +28,18 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 class SessionCreate(BaseModel):
     title: str | None = Field(None, max_length=300)
-    language: str | None = Field(
+    language: LanguageCode | None = Field(
         "en",
-        description="Spoken language (ISO 639-1), or null to detect it (multilingual models). "
+        description="Spoken language (ISO 639-1, any case), or null to detect it (multilingual models). "
         "Omitted: the default set in Settings (GET /v1/settings), else the server's default_language.",
     )
-    languages: list[str] | None = Field(
+    languages: list[LanguageCode] | None = Field(
         None, max_length=10,
         description="With language null: the languages this meeting speaks; detection chooses among them.",
     )
-    targets: list[str] = Field(
-        default_factory=list, max_length=20, description="Languages to translate into (GET /v1/languages lists them)."
+    targets: list[LanguageCode] = Field(
+        default_factory=list, max_length=20,
+        description="Languages to translate into (GET /v1/languages lists them); not the spoken language itself.",
     )
     translation_engine: EngineName | None = Field(None, description="Engine for this session; default from settings.")
     glossary: Glossary | None = Field(None, description="Added to the server's default glossary for this session.")
@@ -49,7 +51,7 @@ class SessionPatch(BaseModel):
     model_config = {"extra": "forbid"}
 
     title: str | None = Field(None, max_length=300)
-    targets: list[str] | None = Field(None, max_length=20)
+    targets: list[LanguageCode] | None = Field(None, max_length=20)
     translation_engine: EngineName | None = None
     glossary: Glossary | None = None
 
@@ -156,7 +158,7 @@ async def get_transcript(
     services: ServicesDep,
     format: Annotated[Literal["json", "srt", "vtt", "txt"], Query()] = "json",
     lang: Annotated[
-        str | None, Query(description="A target language: the transcript in translation (segments not translated "
+        LanguageCode | None, Query(description="A target language: the transcript in translation (segments not translated "
                           "into it keep their original text).")
     ] = None,
     bilingual: Annotated[bool, Query(description="With lang: each caption as the original line, then the translation.")] = False,

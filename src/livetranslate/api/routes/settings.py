@@ -12,6 +12,7 @@ from livetranslate import __version__
 from livetranslate.api.deps import ServicesDep
 from livetranslate.session.defaults import SessionDefaults
 from livetranslate.translation import EngineName, Glossary
+from livetranslate.translation.langid import LanguageCode
 
 router = APIRouter(prefix="/v1/settings", tags=["settings"])
 
@@ -21,8 +22,8 @@ class DefaultsPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    language: str | None = None
-    targets: list[str] | None = Field(None, max_length=20)
+    language: LanguageCode | None = None
+    targets: list[LanguageCode] | None = Field(None, max_length=20)
     translation_engine: EngineName | None = None
     glossary: Glossary | None = None
     echo_cancellation: bool | None = None
