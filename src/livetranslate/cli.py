@@ -1,149 +1,310 @@
-"""The one entry point: ``livetranslate serve | transcribe | translate | db upgrade``."""
+"""The one entry point: ``livetranslate serve | transcribe | translate | languages | db upgrade``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.core
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from livetranslate.settings import get_settings
+from livetranslate import __version__
+from livetranslate.settings import default_data_dir, get_settings
 
+_DATA = os.environ.get("LIVETRANSLATE_DATA_DIR") or str(default_data_dir())
 app = typer.Typer(
-    help="LiveTranslate: real-time speech transcription and translation, offline on one machine.", no_args_is_help=True
+    add_completion=False,
+    help="LiveTranslate: real-time speech transcription and translation, offline on one machine.\n\n"
+    f"Data (database, session audio, assembled models): {_DATA} — set LIVETRANSLATE_DATA_DIR to use another.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
-db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+db_app = typer.Typer(help=f"The database schema (Alembic). Database: in {_DATA} unless LIVETRANSLATE_DATABASE_URL says.",
+                     no_args_is_help=True)
 app.add_typer(db_app, name="db")
-err = Console(stderr=True, soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
+FORMATS = ("json", "srt", "vtt", "txt")
+NO_SPEECH = "no speech recognised — is the language right? try --language / --detect"
 
 
-@app.command()
-def serve(
-    host: Annotated[Optional[str], typer.Option(help="Bind address (default from settings: 127.0.0.1).")] = None,
-    port: Annotated[Optional[int], typer.Option(help="Port (default from settings: 8000).")] = None,
+class _Command(typer.core.TyperCommand):
+    """Usage lines as people read them: ``FILE``, not typer's ``{FILE}`` for a required argument."""
+
+    def collect_usage_pieces(self, ctx) -> list[str]:
+        return [p[1:-1] if p[:1] == "{" and p[-1:] == "}" else p for p in super().collect_usage_pieces(ctx)]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"livetranslate {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, metavar="", help="Show the version and exit.")
+    ] = False,
 ) -> None:
-    """Start the HTTP + WebSocket server."""
+    """LiveTranslate: real-time speech transcription and translation, offline on one machine."""
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _codes(text: str | None) -> list[str]:
+    """Language codes as people type them: 'ES, fr' → ['es', 'fr']."""
+    return [c.strip().lower() for c in (text or "").split(",") if c.strip()]
+
+
+@app.command(epilog="Examples:  livetranslate serve  ·  livetranslate serve --host 0.0.0.0 --port 9000")
+def serve(
+    host: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Bind address (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(metavar="PORT", help="Port (default 8000).")] = None,
+) -> None:
+    """Start the HTTP + WebSocket server and the dashboard (http://127.0.0.1:8000/)."""
     import uvicorn
 
+    from livetranslate import datadir
     from livetranslate.api import create_app
+    from livetranslate.errors import LiveTranslateError
 
     settings = get_settings()
+    host, port = host or settings.host, port or settings.port
+    try:  # both before any model is loaded
+        datadir.hold(settings.data_dir)
+        _check_port(host, port)
+    except LiveTranslateError as e:
+        _fail(e.message)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    err.print(f"data: {settings.data_dir}")
     uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
+        create_app(settings), host=host, port=port, log_level=settings.log_level,
         ws_max_size=max(settings.max_frame_bytes * 2, 1 << 20),
     )
 
 
-@app.command()
+def _check_port(host: str, port: int) -> None:
+    from livetranslate.errors import Conflict
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            s.bind((host, port))
+        except OSError as e:
+            raise Conflict(
+                f"cannot listen on {host}:{port} ({e.strerror.lower() if e.strerror else e}): another server may be "
+                "running there; stop it or choose another port with --port (or LIVETRANSLATE_PORT)"
+            ) from None
+
+
+_TRANSCRIBE_EXAMPLES = """Examples:
+
+  livetranslate transcribe meeting.mp3                      (language detected, text on stdout)
+
+  livetranslate transcribe meeting.mp3 -o meeting.srt --to es,fr   (meeting.srt, meeting.es.srt, meeting.fr.srt)
+
+  livetranslate transcribe reunion.m4a --language es --to en -f json
+"""
+
+
+@app.command(cls=_Command, epilog=_TRANSCRIBE_EXAMPLES)
 def transcribe(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Audio or video file.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="json | srt | vtt | txt")] = "txt",
-    language: Annotated[Optional[str], typer.Option("--language", "-l", help="Spoken language; omit to use the default.")] = None,
-    detect: Annotated[bool, typer.Option("--detect", help="Detect the language of each segment (multilingual model).")] = False,
-    to: Annotated[Optional[str], typer.Option("--to", help="Translate into these languages, e.g. es,fr.")] = None,
-    bilingual: Annotated[bool, typer.Option("--bilingual", help="With --to: original line, then translation.")] = False,
-    engine: Annotated[Optional[str], typer.Option("--engine", help="Translation engine: apertium | llm | whisper.")] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write here instead of stdout (NAME.LANG.EXT per target).")] = None,
-    speakers: Annotated[bool, typer.Option("--speakers/--no-speakers", help="Say who spoke: Speaker 1, Speaker 2, ... (voice clusters).")] = True,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Audio or video file (wav, mp3, m4a, ogg, webm, mp4...).")],
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", metavar="FORMAT", help="json | srt | vtt | txt. Default: from the --output extension, else txt.",
+    )] = None,
+    language: Annotated[Optional[str], typer.Option(
+        "--language", "-l", metavar="LANG",
+        help="Spoken language (en, es, de, ...). Default: auto — detected from the first seconds of speech.",
+    )] = None,
+    detect: Annotated[bool, typer.Option(
+        "--detect", metavar="", help="Detect the language of every segment (a meeting that switches languages).",
+    )] = False,
+    to: Annotated[Optional[str], typer.Option(
+        "--to", metavar="LANGS", help="Translate into these languages, e.g. es,fr (what is installed: "
+        "`livetranslate languages`).",
+    )] = None,
+    bilingual: Annotated[bool, typer.Option("--bilingual", metavar="", help="With --to: each original line, then its translation.")] = False,
+    engine: Annotated[Optional[str], typer.Option(
+        "--engine", metavar="ENGINE", help="Translation engine: apertium (offline) | llm (needs LIVETRANSLATE_LLM_BASE_URL)"
+        " | whisper (speech → English). Default: the best installed for each pair.",
+    )] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", metavar="PATH", help="Write the transcript here, and each translation beside it as "
+        "NAME.LANG.EXT. Default: stdout.",
+    )] = None,
+    speakers: Annotated[bool, typer.Option(
+        "--speakers/--no-speakers", metavar="", help="Say who spoke: Speaker 1, Speaker 2, ... (voice clusters).",
+    )] = True,
 ) -> None:
     """Transcribe a file offline (the same engine and VAD as live sessions), and translate it."""
-    from livetranslate.asr import AsrEngine, SegmenterOptions
-    from livetranslate.asr.files import transcribe_file
-    from livetranslate.audio import decode_file
     from livetranslate.errors import LiveTranslateError
-    from livetranslate.exports import render
-    from livetranslate.speakers import SessionSpeakers, VoiceEncoder
-    from livetranslate.translation import build_router
-    from livetranslate.vad import SileroVad
 
-    if format not in ("json", "srt", "vtt", "txt"):
-        raise typer.BadParameter(f"{format!r}; choose one of json, srt, vtt, txt", param_hint="--format")
-    targets = [t.strip() for t in to.split(",") if t.strip()] if to else []
+    fmt = _output_format(format, output)
+    targets = _codes(to)
     if len(targets) > 1 and output is None:
-        raise typer.BadParameter("several targets need --output (one file per language is written)", param_hint="--to")
-    s = get_settings()
-    lang = None if detect else (language or s.default_language)
+        _fail("several targets need --output (one file per language is written)")
+    lang = _spoken(language, detect)
+    if not file.is_file():
+        _fail(f"{file}: no such file")
     try:
+        job = _FileJob.prepare(file, lang, targets, engine, detect)
+    except LiveTranslateError as e:
+        _fail(f"{file.name}: {e.message}" if e.code == "unsupported_media" else e.message)
+    segments, detected, by_lang = asyncio.run(job.run(speakers))
+    if not segments:
+        _fail(NO_SPEECH, 1)
+    meta = dict(file=str(file), language=detected, duration=round(job.duration, 3))
+    from livetranslate.exports import render
+
+    if output is not None or not targets:
+        _write(render(segments, fmt, **meta), output, len(segments))
+    failed = False
+    for target, translated in by_lang.items():
+        done = sum(s.translation is not None for s in translated)
+        if done == 0:
+            _warn_untranslated(translated, target, None)
+            err.print(f"[red]error:[/red] nothing could be translated into {target}; no {target} file written")
+            failed = True
+            continue
+        path = output.with_name(f"{output.stem}.{target}{output.suffix}") if output is not None else None
+        _warn_untranslated(translated, target, path)
+        _write(render(translated, fmt, lang=target, bilingual=bilingual, **meta), path, len(translated))
+    if failed:
+        raise typer.Exit(1)
+
+
+def _output_format(format: str | None, output: Path | None) -> str:
+    if format is not None:
+        if format.lower() not in FORMATS:
+            _fail(f"--format {format!r}: choose one of {', '.join(FORMATS)}")
+        return format.lower()
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    if suffix in FORMATS:
+        return suffix
+    if suffix and suffix != "text":
+        _fail(f"cannot tell the format from {output.name!r}: give --format ({', '.join(FORMATS)})")
+    return "txt"
+
+
+def _spoken(language: str | None, detect: bool) -> str | None:
+    """The spoken language asked for; None to detect it."""
+    lang = (language or "").strip().lower() or None
+    if detect and lang not in (None, "auto"):
+        _fail("--detect and --language contradict each other: give one")
+    return None if lang == "auto" else lang
+
+
+def _warn_untranslated(segments, target: str, path: Path | None) -> None:
+    missing = [s for s in segments if s.translation is None]
+    if not missing:
+        return
+    reasons = sorted({s.translation_error or "no engine could translate it" for s in missing})
+    where = f" (marked with their language in {path})" if path is not None and len(missing) < len(segments) else ""
+    _warn(f"{len(missing)} of {_plural(len(segments), 'segment')} not translated into {target}{where}: "
+          + "; ".join(reasons))
+
+
+class _FileJob:
+    """One file's transcription and translations, with the engines it needs."""
+
+    def __init__(self, settings, audio, asr, router, language, targets, engine, detect) -> None:
+        self.settings, self.audio, self.asr, self.router = settings, audio, asr, router
+        self.language, self.targets, self.engine, self.detect = language, targets, engine, detect
+        self.duration = audio.size / 16000
+
+    @classmethod
+    def prepare(cls, file: Path, language, targets, engine, detect) -> "_FileJob":
+        from livetranslate.asr import AsrEngine
+        from livetranslate.audio import decode_file
+        from livetranslate.translation import build_router
+
+        s = get_settings()
         audio = decode_file(file)
         asr = AsrEngine.from_settings(s, workers=1, final_lane=False)
-        asr.check_language(lang)
+        if language is None and not asr.can_translate_speech:
+            language = asr.asr.languages[0]  # an English-only setup: nothing to detect
+        asr.check_language(language)
         router = build_router(s, asr)
-        router.check(lang, targets, engine)
-    except LiveTranslateError as e:
-        err.print(f"[red]error:[/red] {e.message}")
-        raise typer.Exit(2) from e
-    duration = audio.size / 16000
+        router.check(language, targets, engine)
+        return cls(s, audio, asr, router, language, targets, engine, detect)
 
-    async def run():
-        asr.start()
+    async def run(self, speakers: bool):
+        from livetranslate.asr import SegmenterOptions
+        from livetranslate.asr.files import transcribe_file
+        from livetranslate.speakers import SessionSpeakers, VoiceEncoder
+        from livetranslate.vad import SileroVad
+
+        s = self.settings
+        self.asr.start()
         try:
             with _progress() as progress:
-                task = progress.add_task("transcribing", total=duration)
+                task = progress.add_task("transcribing", total=self.duration)
                 segments, detected = await transcribe_file(
-                    asr, SileroVad(), audio, language=lang,
-                    segmenter=SegmenterOptions.from_settings(s),
-                    beam_size=s.final_beam_size,
+                    self.asr, SileroVad(), self.audio, language=self.language,
+                    segmenter=SegmenterOptions.from_settings(s), beam_size=s.final_beam_size,
                     on_progress=lambda t: progress.update(task, completed=t),
                     speakers=SessionSpeakers.from_settings(s) if speakers else None,
                     encoder=VoiceEncoder() if speakers else None,
+                    detect="segment" if self.detect else "file",
                 )
                 by_lang = {}
-                for target in targets:
-                    task = progress.add_task(f"translating → {target}", total=duration)
-                    by_lang[target] = await _translate_segments(
-                        router, segments, audio, target, lang or detected or "en", engine, s.glossary,
-                        s.translation_context_segments, lambda t, task=task: progress.update(task, completed=t),
+                for target in self.targets if segments else []:
+                    task = progress.add_task(f"translating → {target}", total=self.duration)
+                    by_lang[target] = await self._translate(
+                        segments, target, detected or "en", lambda t, task=task: progress.update(task, completed=t)
                     )
             return segments, detected, by_lang
         finally:
-            await router.aclose()
-            asr.stop()
+            await self.router.aclose()
+            self.asr.stop()
 
-    segments, detected, by_lang = asyncio.run(run())
-    meta = dict(file=str(file), language=detected, duration=round(duration, 3))
-    if not targets:
-        _write(render(segments, format, **meta), output, len(segments))
-    for target, translated in by_lang.items():
-        text = render(translated, format, lang=target, bilingual=bilingual, **meta)
-        path = output.with_suffix(f".{target}{output.suffix}") if output is not None and len(targets) > 1 else output
-        _write(text, path, len(translated))
+    async def _translate(self, segments, target, source_default, on_progress):
+        """Each segment into ``target``, in order, with the ones before it as context; a
+        segment no engine translated keeps ``translation`` None and says why."""
+        from dataclasses import replace
 
+        from livetranslate.translation import TranslationRequest
 
-async def _translate_segments(
-    router, segments, audio, target, source_default, engine, glossary, context_size, on_progress
-):
-    """Each segment into ``target``, in order, with the ones before it as context."""
-    from dataclasses import replace
-
-    from livetranslate.translation import TranslationRequest
-
-    out, context = [], []
-    for seg in segments:
-        source = seg.language or source_default
-        text, used = seg.text, "none"
-        if source != target:
-            outcome = await router.translate(
-                TranslationRequest(
-                    seg.text, source, target, context=tuple(context[-context_size:]) if context_size else (),
-                    glossary=glossary, audio=audio[int(seg.start * 16000) : int(seg.end * 16000)],
-                ),
-                engine,
-            )
-            for name, why in outcome.failures:
-                err.print(f"[yellow]warning:[/yellow] {name}: {why}")
-            text, used = (outcome.text, outcome.engine) if outcome.text is not None else (None, None)
-        context.append(seg.text)
-        out.append(replace(seg, translation=text, translation_engine=used))
-        on_progress(seg.end)
-    return out
+        out, context, size = [], [], self.settings.translation_context_segments
+        for seg in segments:
+            source = seg.language or source_default
+            done = replace(seg, translation=seg.text, translation_engine="none")
+            if source != target:
+                outcome = await self.router.translate(
+                    TranslationRequest(
+                        seg.text, source, target, context=tuple(context[-size:]) if size else (),
+                        glossary=self.settings.glossary, audio=self.audio[int(seg.start * 16000) : int(seg.end * 16000)],
+                    ),
+                    self.engine,
+                )
+                why = "; ".join(f"{name} failed: {reason}" for name, reason in outcome.failures)
+                done = replace(
+                    seg, translation=outcome.text, translation_engine=outcome.engine,
+                    translation_error=None if outcome.text is not None
+                    else why or f"no installed engine translates {source} into {target}",
+                )
+            context.append(seg.text)
+            out.append(done)
+            on_progress(seg.end)
+        return out
 
 
 def _progress() -> Progress:
@@ -158,28 +319,31 @@ def _write(text: str, path: Path | None, count: int) -> None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
         path.write_text(text, encoding="utf-8")
-        err.print(f"wrote {count} segments to {path}")
+        err.print(f"wrote {_plural(count, 'segment')} to {path}")
 
 
-@app.command()
+@app.command(cls=_Command, epilog='Examples:  livetranslate translate "Can you share your screen?" --to es,pt  ·  '
+             'livetranslate translate "¿Puedes compartir tu pantalla?" --from es --to en')
 def translate(
-    text: Annotated[str, typer.Argument(help="Text to translate.")],
-    to: Annotated[str, typer.Option("--to", help="Target languages, e.g. es or es,fr.")],
-    source: Annotated[str, typer.Option("--from", help="Language of the text.")] = "en",
-    engine: Annotated[Optional[str], typer.Option("--engine", help="apertium | llm (default from settings).")] = None,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="Text to translate.")],
+    to: Annotated[str, typer.Option("--to", metavar="LANGS", help="Target languages, e.g. es or es,fr.")],
+    source: Annotated[str, typer.Option("--from", metavar="LANG", help="Language of the text.")] = "en",
+    engine: Annotated[Optional[str], typer.Option(
+        "--engine", metavar="ENGINE", help="apertium (offline) | llm (needs LIVETRANSLATE_LLM_BASE_URL). "
+        "Default: the best installed for each pair.",
+    )] = None,
 ) -> None:
-    """Translate text with the configured engines (one line per target: LANG<TAB>TEXT)."""
+    """Translate text with the configured engines (several targets: one line each, language TAB text)."""
     from livetranslate.errors import LiveTranslateError
     from livetranslate.translation import TranslationRequest, build_router
 
     s = get_settings()
-    targets = [t.strip() for t in to.split(",") if t.strip()]
+    targets, source = _codes(to), source.strip().lower()
     router = build_router(s)  # text only: no speech model needed
     try:
-        router.check(source, targets, engine)
+        router.check(source, targets, engine, speech=False)
     except LiveTranslateError as e:
-        err.print(f"[red]error:[/red] {e.message}")
-        raise typer.Exit(2) from e
+        _fail(e.message)
 
     async def run():
         try:
@@ -197,7 +361,7 @@ def translate(
     failed = False
     for target, translated, outcome in asyncio.run(run()):
         for name, why in outcome.failures if outcome else []:
-            err.print(f"[yellow]warning:[/yellow] {name}: {why}")
+            _warn(f"{name}: {why}")
         if translated is None:
             failed = True
             err.print(f"[red]error:[/red] no engine could translate into {target}")
@@ -207,8 +371,38 @@ def translate(
         raise typer.Exit(1)
 
 
-@db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+@app.command()
+def languages() -> None:
+    """What can be spoken and translated on this machine, as installed and configured."""
+    from livetranslate.translation import build_router
+    from livetranslate.translation.langid import language_name
+
+    s = get_settings()
+    spoken = "English (tiny.en)"
+    if s.multilingual_model:
+        spoken += f"; 99 more with {s.multilingual_model} (detection, and speech → English)"
+    typer.echo(f"spoken: {spoken}")
+    router = build_router(s)
+    if not router.engines:
+        typer.echo("translation: no engine installed (offline: Apertium, `scripts/system-deps.sh run`; or set "
+                   "LIVETRANSLATE_LLM_BASE_URL)")
+    for name, translator in router.engines.items():
+        pairs = translator.describe()["pairs"]
+        if pairs == "any":
+            typer.echo(f"{name}: any pair ({translator.describe().get('model')})")
+            continue
+        by_source: dict[str, list[str]] = {}
+        for p in pairs:
+            by_source.setdefault(p["source"], []).append(p["target"] + (f" (via {p['via']})" if p["via"] else ""))
+        typer.echo(f"{name}:")
+        for src, tgts in sorted(by_source.items()):
+            typer.echo(f"  {src} ({language_name(src) or src}) → {', '.join(tgts)}")
+    if s.multilingual_model:
+        typer.echo("whisper: any spoken language → en (speech only: `transcribe FILE --to en`)")
+
+
+@db_app.command("upgrade", cls=_Command)
+def db_upgrade(revision: Annotated[str, typer.Argument(metavar="REVISION", help="Target revision.")] = "head") -> None:
     """Apply the Alembic migrations to the configured database."""
     from livetranslate.store import upgrade
 

@@ -14,8 +14,12 @@ from livetranslate.translation.glossary import ENGINES, EngineName, Glossary
 from livetranslate.translation.langid import LanguageCode
 
 
-def _default_data_dir() -> Path:
-    return Path.cwd() / "data"
+def default_data_dir() -> Path:
+    """One place per user, wherever a command is run from: ``~/.local/share/livetranslate`` on
+    Linux, ``~/Library/Application Support/livetranslate`` on macOS, ``%LOCALAPPDATA%`` on Windows."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("livetranslate", appauthor=False))
 
 
 class Settings(BaseSettings):
@@ -27,7 +31,11 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     # --- store
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Where the SQLite file and session audio live.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite file, session audio and assembled models live (default: the per-user data "
+        "directory, e.g. ~/.local/share/livetranslate).",
+    )
     database_url: str | None = Field(None, description="SQLAlchemy URL; default: SQLite file in data_dir.")
     models_dir: Path | None = Field(None, description="Where models assembled from packages are kept; default data_dir/models.")
     bus_url: str = Field("memory://", description="Event bus; only the in-process bus `memory://` for now.")

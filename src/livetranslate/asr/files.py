@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 
@@ -20,6 +20,25 @@ from livetranslate.vad import SileroVad
 
 if TYPE_CHECKING:
     from livetranslate.speakers import SessionSpeakers, VoiceEncoder
+
+
+DETECT_SPEECH_S = 8.0
+"""Speech a file's language is detected from (the majority over its first utterances)."""
+
+
+class _FileLanguage:
+    """A file's language: the one heard longest over its first ``DETECT_SPEECH_S`` of speech."""
+
+    def __init__(self) -> None:
+        self.heard: dict[str, float] = {}
+
+    def add(self, language: str, seconds: float) -> str | None:
+        """Count an utterance; the file's language once enough speech was heard."""
+        self.heard[language] = self.heard.get(language, 0.0) + seconds
+        return self.decided() if sum(self.heard.values()) >= DETECT_SPEECH_S else None
+
+    def decided(self) -> str | None:
+        return max(self.heard, key=self.heard.get) if self.heard else None
 
 
 def split_utterances(vad: SileroVad, audio: np.ndarray, options: SegmenterOptions) -> list[Utterance]:
@@ -44,17 +63,26 @@ async def transcribe_file(
     on_progress: Callable[[float], None] | None = None,
     speakers: "SessionSpeakers | None" = None,
     encoder: "VoiceEncoder | None" = None,
+    detect: Literal["file", "segment"] = "file",
 ) -> tuple[list[TranscriptSegment], str | None]:
-    """Return the segments and the (first detected) language. ``task="translate"``: English
+    """Return the segments and the file's language. ``task="translate"``: English
     text from speech in any language (Whisper's own translation; no word timings).
+    ``language`` None detects it: ``detect="file"`` (as OpenAI and Whisper do) from the first
+    ``DETECT_SPEECH_S`` of speech, then decodes the rest in that language (English on the
+    fast English model); ``"segment"`` detects each utterance's language (mixed meetings).
     With ``speakers`` and ``encoder``: who spoke, as in a live session (utterances cut into
     speaker turns, "Speaker N" per voice)."""
     utterances = await asyncio.to_thread(split_utterances, vad, audio, segmenter)
     options = DecodeOptions(language=language, task=task, beam_size=beam_size, word_timestamps=task == "transcribe")
     segments: list[TranscriptSegment] = []
     detected = language
+    detection = _FileLanguage() if language is None and detect == "file" else None
     for u in utterances:
         result = await engine.transcribe(u.audio, options, Priority.BATCH)
+        if detection is not None and not result.rejected and result.language:
+            decided = detection.add(result.language, u.end - u.start)
+            if decided is not None:  # the rest in that language (English: on the fast English model)
+                options, detected, detection = replace(options, language=decided), decided, None
         if on_progress is not None:
             on_progress(u.end)
         if result.rejected:
@@ -90,6 +118,8 @@ async def transcribe_file(
                 speaker_name=t.speaker.name, words=[w.model_dump() for w in t.words],
             ))
         _follow(segments, speakers.take_updates())
+    if detection is not None:  # less speech than DETECT_SPEECH_S in the whole file
+        detected = detection.decided() or detected
     return segments, detected
 
 

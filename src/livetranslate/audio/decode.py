@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import queue
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -36,7 +37,18 @@ _DEMUXERS: dict[str, str | None] = {
 }
 
 
+@dataclass(frozen=True)
+class StreamInput:
+    """What a client's audio is: its own rate and channels, before the resampling to 16 kHz mono."""
+
+    sample_rate: int
+    channels: int
+
+
 class Decoder(Protocol):
+    input: StreamInput | None
+    """Raw PCM: as announced; a container: None until its header has been read."""
+
     def feed(self, data: bytes) -> np.ndarray:
         """Take more input bytes; return the audio decoded so far (may be empty)."""
 
@@ -66,6 +78,7 @@ class PcmDecoder:
         self._frame_bytes = self._dtype.itemsize * channels
         self._channels = channels
         self._rate = sample_rate
+        self.input: StreamInput | None = StreamInput(sample_rate, channels)
         self._rest = b""
         self._resample = _Resampler() if sample_rate != SAMPLE_RATE else None
 
@@ -147,6 +160,7 @@ class ContainerDecoder:
         if fmt not in _DEMUXERS:
             raise UnsupportedMedia(f"unknown format {fmt!r}; supported: {', '.join(_DEMUXERS)}")
         self._fmt = fmt
+        self.input: StreamInput | None = None
         self._pipe = _Pipe()
         self._out: queue.SimpleQueue[np.ndarray] = queue.SimpleQueue()
         self._error: UnsupportedMedia | None = None
@@ -159,6 +173,8 @@ class ContainerDecoder:
                 self._pipe.opened = True
                 if not container.streams.audio:
                     raise UnsupportedMedia(f"the {self._fmt} stream has no audio track")
+                stream = container.streams.audio[0]
+                self.input = StreamInput(stream.rate, stream.channels)
                 for frame in container.decode(audio=0):
                     self._out.put(resample(frame))
                 self._out.put(resample(None))
@@ -211,6 +227,8 @@ def make_decoder(fmt: str, sample_rate: int | None, channels: int) -> Decoder:
 
 def decode_file(source: str | Path | BinaryIO) -> np.ndarray:
     """Decode a whole file (any container PyAV knows) to 16 kHz mono float32."""
+    if _size(source) == 0:
+        raise UnsupportedMedia("the file is empty (0 bytes)")
     resample = _Resampler()
     chunks: list[np.ndarray] = []
     try:
@@ -222,9 +240,25 @@ def decode_file(source: str | Path | BinaryIO) -> np.ndarray:
             chunks.append(resample(None))
     except UnsupportedMedia:
         raise
-    except (av.FFmpegError, ValueError, UnicodeDecodeError) as e:
-        raise UnsupportedMedia(f"the file is not audio PyAV can decode: {e}") from e
+    except av.FFmpegError as e:  # FFmpeg's own words, without its errno and the '<none>' file name
+        why = (e.strerror or "unknown error").rstrip(".").lower()
+        raise UnsupportedMedia(f"the file is not audio or video in a format that can be decoded ({why})") from e
+    except (ValueError, UnicodeDecodeError) as e:
+        raise UnsupportedMedia(f"the file is not audio or video in a format that can be decoded ({e})") from e
     return np.concatenate(chunks) if chunks else _EMPTY
+
+
+def _size(source: str | Path | BinaryIO) -> int | None:
+    """Bytes in a file or a seekable stream (None when it cannot tell)."""
+    if isinstance(source, (str, Path)):
+        return Path(source).stat().st_size
+    try:
+        here = source.tell()
+        size = source.seek(0, 2)
+        source.seek(here)
+        return size - here
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def to_pcm16(audio: np.ndarray) -> bytes:

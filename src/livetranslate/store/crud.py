@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -306,6 +308,20 @@ def translations(db: Session, *, session_id: str, lang: str) -> dict[str, Transl
         select(TranslationRow).where(TranslationRow.session_id == session_id, TranslationRow.lang == lang)
     ).all()
     return {r.segment_id: r for r in rows}
+
+
+def translation_problems(db: Session, *, session_id: str, lang: str) -> dict[str, str]:
+    """Why segments have no translation into ``lang``: the message of the last warning about
+    each (``translation_failed``, ``unsupported_pair``), by segment id."""
+    rows = db.scalars(
+        select(EventRow.payload).where(EventRow.session_id == session_id, EventRow.type == "warning").order_by(EventRow.seq)
+    ).all()
+    out: dict[str, str] = {}
+    for payload in rows:
+        event = json.loads(payload)
+        if event.get("lang") == lang and event.get("segment_id") and event.get("code") != "translation_fallback":
+            out[event["segment_id"]] = event["message"]
+    return out
 
 
 def translated_languages(db: Session, *, session_id: str) -> list[str]:
