@@ -262,7 +262,8 @@ def test_an_unsupported_language_pair_is_said_in_words_and_the_overlay_is_transp
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_contrast_is_readable_in_both_themes(web, playwright, recorded, scheme):
-    """Body text, muted text, provisional (draft) captions and links: WCAG AA (4.5:1) or better."""
+    """Body text, muted text, provisional (draft) captions, links and every speaker's colour (names
+    on the caption card): WCAG AA (4.5:1) or better."""
     browser = browser_with(playwright, None)
     try:
         page = browser.new_page(color_scheme=scheme)
@@ -273,9 +274,16 @@ def test_text_contrast_is_readable_in_both_themes(web, playwright, recorded, sch
             const probe = document.createElement('span'); document.body.append(probe);
             const rgb = (c) => { probe.style.color = c; return getComputedStyle(probe).color; };
             return {bg: rgb(v('--bg')), card: rgb(v('--card')), fg: rgb(v('--fg')), muted: rgb(v('--muted')),
-                    draft: rgb(v('--draft')), accent: rgb(v('--accent')), danger: rgb(v('--danger'))};
+                    draft: rgb(v('--draft')), accent: rgb(v('--accent')), danger: rgb(v('--danger')),
+                    speakers: [1, 2, 3, 4, 5, 6, 7, 8].map((n) => rgb(v(`--spk-${n}`)))};
         }""")
         for fg, bg in (("fg", "bg"), ("muted", "bg"), ("draft", "card"), ("accent", "bg"), ("danger", "bg"), ("fg", "card")):
             assert contrast(colours[fg], colours[bg]) >= 4.5, (scheme, fg, bg, colours)
+        assert len(set(colours["speakers"])) == 8  # eight distinct colours, all defined
+        for n, colour in enumerate(colours["speakers"], 1):
+            assert contrast(colour, colours["card"]) >= 4.5, (scheme, f"--spk-{n}", colour, colours["card"])
+        # and as drawn: the name on a caption card
+        who, card = page.eval_on_selector("#transcript .caption .who", "e => [getComputedStyle(e).color, getComputedStyle(e.closest('.caption')).backgroundColor]")
+        assert contrast(who, card) >= 4.5, (scheme, who, card)
     finally:
         browser.close()

@@ -2,7 +2,7 @@
 // final, translations sit beside their segment, speaker.update renames or moves finals.
 import { el, clock } from "./api.js";
 
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#e377c2", "#8c564b"];
+const PALETTE = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `var(--spk-${n})`); // themed in style.css
 
 export function speakerColour(id) {
   const n = parseInt(String(id || "").replace(/\D/g, ""), 10);

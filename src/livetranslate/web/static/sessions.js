@@ -1,10 +1,9 @@
-// Sessions: the list (newest first, paged, searchable), and one session's transcript with
-// speakers (rename), translations, audio from any line, and exports.
-import { api, el, clock, toast, languageName } from "./api.js";
-import { speakerColour, speakerLabel } from "./captions.js";
+// Sessions: the list (newest first, paged, searchable), a recording to upload, and what a
+// person does to one session from here or its own page: Resume, End, Rename, Delete.
+import { api, el, clock, toast } from "./api.js";
+import { uploadBox } from "./upload.js";
 
 const PAGE = 20;
-const SOURCES = { track: "own audio track", meeting: "named by the meeting", voiceprint: "voiceprint", cluster: "told apart by voice", user: "named by you" };
 
 export async function sessionsPage(root, params) {
   const q = params.get("q") || "";
@@ -15,6 +14,7 @@ export async function sessionsPage(root, params) {
     e.preventDefault();
     location.hash = `#/sessions?q=${encodeURIComponent(search.value)}`;
   });
+  const reload = () => sessionsPage(root, params);
   root.replaceChildren(el("h1", {}, "Sessions"), form, el("p", {}, "Loading…"));
   let page;
   try {
@@ -23,84 +23,67 @@ export async function sessionsPage(root, params) {
     root.lastChild.replaceWith(el("p", { class: "error", role: "alert" }, err.message));
     return;
   }
-  const rows = page.items.map((s) => el("tr", {},
-    el("td", {}, el("a", { href: `#/sessions/${s.id}` }, s.title || "(untitled)")),
-    el("td", {}, new Date(s.created_at).toLocaleString()),
-    el("td", {}, clock(s.audio_seconds)),
-    el("td", {}, s.status),
-    el("td", {}, [s.language || "auto", ...(s.targets.length ? ["→", s.targets.join(", ")] : [])].join(" "))));
+  const rows = page.items.map((s) => {
+    const title = el("td", {}, el("a", { href: `#/sessions/${s.id}` }, s.title || "(untitled)"));
+    return el("tr", { "data-session": s.id },
+      title,
+      el("td", {}, new Date(s.created_at).toLocaleString()),
+      el("td", {}, clock(s.audio_seconds)),
+      el("td", {}, s.status),
+      el("td", {}, [s.language || "auto", ...(s.targets.length ? ["→", s.targets.join(", ")] : [])].join(" ")),
+      el("td", {}, sessionActions(s, { rename: () => title.replaceChildren(titleForm(s, reload, reload)), changed: reload })));
+  });
   const table = page.items.length
-    ? el("table", { id: "sessions" }, el("thead", {}, el("tr", {}, ["Title", "Created", "Length", "Status", "Languages"].map((h) => el("th", {}, h)))), el("tbody", {}, rows))
-    : el("p", {}, q ? `No session mentions “${q}”.` : "No sessions yet. Start one on the Live page.");
+    ? el("table", { id: "sessions" }, el("thead", {}, el("tr", {}, ["Title", "Created", "Length", "Status", "Languages", "Actions"].map((h) => el("th", {}, h)))), el("tbody", {}, rows))
+    : el("p", {}, q ? `No session mentions “${q}”.` : "No sessions yet. Start one on the Live page, or upload a recording.");
   const link = (to, text) => el("a", { href: `#/sessions?offset=${to}${q ? `&q=${encodeURIComponent(q)}` : ""}` }, text);
   const pager = el("div", { class: "pager" },
     offset > 0 ? link(Math.max(0, offset - PAGE), "← Newer") : null,
     el("span", {}, `${page.total ? offset + 1 : 0}–${Math.min(offset + PAGE, page.total)} of ${page.total}`),
     offset + PAGE < page.total ? link(offset + PAGE, "Older →") : null);
   root.lastChild.replaceWith(table);
-  root.append(pager);
+  root.append(pager, await uploadBox());
 }
 
-export async function sessionPage(root, id, params) {
-  const lang = params.get("lang") || "";
-  root.replaceChildren(el("p", {}, "Loading…"));
-  let session, transcript, speakers;
-  try {
-    [session, transcript, speakers] = await Promise.all([
-      api(`/v1/sessions/${id}`),
-      api(`/v1/sessions/${id}/transcript${lang ? `?lang=${lang}` : ""}`),
-      api(`/v1/sessions/${id}/speakers`),
-    ]);
-  } catch (err) {
-    root.replaceChildren(el("p", { class: "error", role: "alert" }, err.message), el("a", { href: "#/sessions" }, "← All sessions"));
-    return;
-  }
-  const audio = session.has_audio ? el("audio", { id: "audio", controls: true, preload: "metadata", src: `/v1/sessions/${id}/audio` }) : null;
-  const langs = session.targets;
-  const langSelect = el("select", { id: "lang", "aria-label": "Language" },
-    el("option", { value: "" }, "Original"), langs.map((l) => el("option", { value: l, selected: l === lang }, `Translation: ${languageName(l)}`)));
-  langSelect.addEventListener("change", () => { location.hash = `#/sessions/${id}${langSelect.value ? `?lang=${langSelect.value}` : ""}`; });
+/** Resume (a paused session, on the Live page), End, Rename and Delete for one session.
+ * rename(): show the title form; changed(): the session changed (deleted: gone). */
+export function sessionActions(s, { rename, changed, deleted = changed }) {
+  const name = s.title || "this untitled session";
+  const end = async () => {
+    try {
+      await api(`/v1/sessions/${s.id}/end`, { method: "POST" });
+      changed();
+    } catch (err) { toast(err.message); }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete “${name}”? Its transcript, translations and audio are removed for good.`)) return;
+    try {
+      await api(`/v1/sessions/${s.id}`, { method: "DELETE" });
+      deleted();
+    } catch (err) { toast(err.message); }
+  };
+  const button = (action, text, onclick, label) =>
+    el("button", { type: "button", class: "ghost", "data-action": action, "aria-label": `${label} “${name}”`, onclick }, text);
+  return el("div", { class: "row-actions session-actions" },
+    s.status === "paused" ? el("a", { href: `#/live?session=${s.id}`, "data-action": "resume", class: "button", "aria-label": `Resume “${name}” on the Live page` }, "Resume") : null,
+    ["created", "live", "paused"].includes(s.status) ? button("end", "End", end, "End") : null,
+    button("rename", "Rename", rename, "Rename"),
+    button("delete", "Delete", remove, "Delete"));
+}
 
-  const suffix = lang ? `&lang=${lang}` : "";
-  const downloads = el("div", { class: "row-actions", id: "downloads" }, "Download:",
-    ["srt", "vtt", "txt", "json"].map((f) => el("a", { href: `/v1/sessions/${id}/transcript?format=${f}${suffix}`, download: `${id}${lang ? "." + lang : ""}.${f}` }, f.toUpperCase())),
-    lang ? el("a", { href: `/v1/sessions/${id}/transcript?format=srt&lang=${lang}&bilingual=true`, download: `${id}.${lang}.bilingual.srt` }, "bilingual SRT") : null);
-
-  const names = new Map(speakers.map((s) => [s.id, s.name]));
-  const chips = el("div", { class: "speakers", id: "speakers" }, speakers.map((s) => {
-    const input = el("input", { type: "text", value: s.name || "", placeholder: s.label, "aria-label": `Name of ${s.label}` });
-    const save = el("button", { type: "submit", class: "ghost" }, "Rename");
-    const form = el("form", { class: "speaker-chip", style: `--spk:${speakerColour(s.id)}` },
-      el("span", {}, `${s.id}`), input, save, el("small", {}, `${clock(s.seconds)} · ${SOURCES[s.source] || s.source}`));
-    form.addEventListener("submit", async (e) => {
-      e.preventDefault();
-      try {
-        await api(`/v1/sessions/${id}/speakers/${s.id}`, { method: "PATCH", body: { name: input.value.trim() || null } });
-        await sessionPage(root, id, params);
-      } catch (err) {
-        toast(err.message);
-      }
-    });
-    return form;
-  }));
-
-  const lines = transcript.segments.map((seg) => {
-    const text = lang && seg.translation ? seg.translation : seg.text;
-    const who = speakerLabel(seg.speaker, names.get(seg.speaker) ?? seg.speaker_name);
-    const time = el("button", { type: "button", class: "ghost", title: "Play from here", "aria-label": `Play from ${clock(seg.start)}` }, clock(seg.start));
-    time.addEventListener("click", () => { if (audio) { audio.currentTime = seg.start; audio.play(); } });
-    return el("article", { class: "caption", style: `--spk:${speakerColour(seg.speaker)}`, "data-segment": seg.id },
-      el("div", { class: "who" }, who || "", " ", time),
-      el("div", { class: "text" }, text),
-      lang && seg.translation ? el("div", { class: "line", "data-lang": "original" }, seg.text) : null);
+/** The title as a field: Enter or Save stores it (PATCH), Escape or Cancel leaves it. */
+export function titleForm(s, saved, cancel) {
+  const input = el("input", { type: "text", name: "title", value: s.title || "", maxlength: 300, "aria-label": "Title", placeholder: "Title" });
+  const form = el("form", { class: "title-form" }, input,
+    el("button", { type: "submit" }, "Save"), el("button", { type: "button", class: "ghost", onclick: cancel }, "Cancel"));
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    try {
+      await api(`/v1/sessions/${s.id}`, { method: "PATCH", body: { title: input.value.trim() || null } });
+      saved();
+    } catch (err) { toast(err.message); }
   });
-
-  root.replaceChildren(
-    el("a", { href: "#/sessions" }, "← All sessions"),
-    el("h1", {}, session.title || "(untitled)"),
-    el("p", {}, `${new Date(session.created_at).toLocaleString()} · ${clock(session.audio_seconds)} · ${session.status}`),
-    el("div", { class: "controls" }, langs.length ? langSelect : null, downloads,
-      el("a", { href: `#/projector/${id}${lang ? `?lang=${lang}` : ""}` }, "Projector view")),
-    audio, chips,
-    el("section", { class: "captions", id: "transcript" }, lines.length ? lines : el("p", {}, "No speech in this session yet.")));
+  input.addEventListener("keydown", (e) => { if (e.key === "Escape") cancel(); });
+  queueMicrotask(() => { input.focus(); input.select(); });
+  return form;
 }
