@@ -1,4 +1,4 @@
-// Hash routes: #/live, #/sessions, #/sessions/{id}, #/projector/{id}.
+// Hash routes: #/live (?session=ID: rejoin it), #/sessions, #/sessions/{id}, #/projector/{id}.
 import { livePage } from "./live.js";
 import { sessionsPage } from "./sessions.js";
 import { sessionPage } from "./session.js";
@@ -21,7 +21,7 @@ async function route() {
   else if (parts[0] === "sessions") await sessionsPage(view, params);
   else if (parts[0] === "projector" && parts[1]) leave = projectorPage(view, parts[1], params);
   else if (parts[0] === "settings") leave = await settingsPage(view);
-  else leave = await livePage(view);
+  else leave = await livePage(view, params);
 }
 
 const theme = localStorage.getItem("theme");

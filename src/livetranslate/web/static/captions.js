@@ -1,6 +1,7 @@
 // One caption list, fed session events in seq order: drafts are replaced in place by their
-// final, translations sit beside their segment, speaker.update renames or moves finals.
-import { el, clock } from "./api.js";
+// final, translations sit beside their segment, speaker.update renames or moves finals, and a
+// translation no engine could make says so in its column.
+import { el, clock, languageName } from "./api.js";
 
 const PALETTE = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `var(--spk-${n})`); // themed in style.css
 
@@ -14,17 +15,36 @@ export function speakerLabel(id, name) {
   return id && /^S\d+$/.test(id) ? `Speaker ${id.slice(1)}` : (id || "");
 }
 
+/** Warnings about one segment's translation that its column shows instead of a toast. */
+export function shownInline(event) {
+  return event.type === "warning" && INLINE[event.code] !== undefined && Boolean(event.segment_id && event.lang);
+}
+
+const INLINE = {
+  unsupported_pair: "not available for this language",
+  translation_failed: "could not be translated",
+};
+
 export class Captions {
-  /** targets: languages shown beside the original; original: false shows translations only. */
-  constructor(root, { targets = [], original = true, limit = 500 } = {}) {
+  /** targets: languages shown beside the original; original: false shows translations only;
+   * anyLanguage: a translation into a language no longer (or not yet) among targets still
+   * gets its column on its segment (targets change during a run). */
+  constructor(root, { targets = [], original = true, limit = 500, anyLanguage = false } = {}) {
     this.root = root;
     this.targets = targets;
     this.original = original;
     this.limit = limit;
+    this.anyLanguage = anyLanguage;
     this.segments = new Map(); // segment_id → {node, data}
     this.names = new Map(); // speaker id → name
+    this.unavailable = new Set(); // "de>es": no engine translates segments in de into es
     this.lastSeq = 0;
     this.root.classList.add("captions");
+  }
+
+  /** New segments get these columns; segments already shown keep theirs. */
+  setTargets(targets) {
+    this.targets = targets;
   }
 
   apply(event) {
@@ -35,6 +55,7 @@ export class Captions {
     if (event.type === "segment") this.segment(event);
     else if (event.type === "translation") this.translation(event);
     else if (event.type === "speaker.update") this.speakerUpdate(event);
+    else if (shownInline(event)) this.warning(event);
     return true;
   }
 
@@ -58,16 +79,44 @@ export class Captions {
     entry.data = { ...entry.data, ...e };
     if (e.speaker && e.speaker_name !== undefined && !this.names.has(e.speaker)) this.names.set(e.speaker, e.speaker_name);
     this.render(entry);
+    if (e.status === "final") {
+      for (const lang of this.targets) if (this.unavailable.has(`${e.language}>${lang}`)) this.markUnavailable(entry, lang, "unsupported_pair");
+    }
     entry.node.scrollIntoView?.({ block: "nearest" });
   }
 
   translation(e) {
     const entry = this.segments.get(e.segment_id);
-    if (!entry) return;
-    const line = entry.node.querySelector(`.line[data-lang="${e.lang}"]`);
-    if (!line) return;
+    const line = entry && this.line(entry, e.lang);
+    if (!line || (!e.text && line.dataset.status === "unavailable")) return; // a retraction keeps the reason
     line.textContent = e.text;
     line.dataset.status = e.status;
+    line.removeAttribute("title");
+  }
+
+  warning(e) {
+    const entry = this.segments.get(e.segment_id);
+    if (e.code === "unsupported_pair" && entry?.data.language) this.unavailable.add(`${entry.data.language}>${e.lang}`);
+    if (entry) this.markUnavailable(entry, e.lang, e.code, e.message);
+  }
+
+  markUnavailable(entry, lang, code, why) {
+    const line = this.line(entry, lang);
+    if (!line || line.dataset.status === "final") return;
+    const spoken = entry.data.language ? ` (${languageName(entry.data.language)} → ${languageName(lang)})` : "";
+    line.textContent = INLINE[code] + spoken;
+    line.dataset.status = "unavailable";
+    line.title = why || `No installed engine translates ${languageName(entry.data.language)} into ${languageName(lang)}.`;
+  }
+
+  /** The segment's column for lang; made on the spot for a language shown on this segment only. */
+  line(entry, lang) {
+    const found = entry.node.querySelector(`.line[data-lang="${lang}"]`);
+    if (found || !(this.anyLanguage || this.targets.includes(lang))) return found;
+    const lines = entry.node.querySelector(".lines");
+    lines.append(el("div", { class: "line", "data-lang": lang }));
+    lines.style.setProperty("--cols", lines.children.length);
+    return lines.lastChild;
   }
 
   speakerUpdate(e) {

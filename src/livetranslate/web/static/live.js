@@ -1,15 +1,12 @@
-// The live page: capture → audio socket; captions from the events socket, which resumes
-// with after_seq after any drop (nothing shown twice, nothing lost); audio captured while the
-// audio socket reconnects is buffered and sent once it is back.
-import { api, wsUrl, el, toast, languageName } from "./api.js";
-import { Captions } from "./captions.js";
-import { startCapture, describeMediaError, SAMPLE_RATE } from "./capture.js";
+// The Live page: choose the source, languages and title, Start (or Space); captions, the
+// caption delay and the state of the run. A session left running (this tab before a reload,
+// another tab, #/live?session=ID from the Sessions page) is offered to rejoin or to follow.
+import { api, el, clock, languageName } from "./api.js";
+import { Run, mySession, lastSession } from "./run.js";
 
-const MAX_BUFFER_S = 60; // audio kept while the audio socket reconnects
 let active = null; // the run in progress: it goes on while you look at other pages
-const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
-export async function livePage(root) {
+export async function livePage(root, params = new URLSearchParams()) {
   let languages, defaults;
   try {
     [languages, { defaults }] = await Promise.all([api("/v1/languages"), api("/v1/settings")]);
@@ -18,217 +15,189 @@ export async function livePage(root) {
     return;
   }
   const targets = languages.translation.targets;
-
   const source = el("select", { id: "source" },
     el("option", { value: "mic" }, "Microphone"), el("option", { value: "tab" }, "A tab or screen (its audio)"));
-  const spoken = el("select", { id: "language" },
+  const spoken = el("select", { id: "language", title: "Fixed for a session: start a new one to change it" },
     languages.asr.detection ? el("option", { value: "", selected: defaults.language === null }, "Detect automatically") : null,
     languages.asr.languages.map((l) => el("option", { value: l.code, selected: l.code === defaults.language }, l.name)));
+  const title = el("input", { type: "text", id: "title", maxlength: 300, placeholder: "Live (date and time)" });
   const targetBox = Array.isArray(targets)
     ? el("fieldset", { class: "targets", id: "targets" }, el("legend", {}, "Translate into"),
         targets.map((t) => el("label", {}, el("input", { type: "checkbox", value: t, name: "target", checked: defaults.targets.includes(t) }), languageName(t))))
     : el("label", {}, "Translate into (codes, comma-separated)", el("input", { type: "text", id: "targets-text", placeholder: "es, fr" }));
-  const start = el("button", { type: "button", id: "start" }, "Start");
-  const stop = el("button", { type: "button", id: "stop", class: "ghost", disabled: true }, "Stop");
+  const start = el("button", { type: "button", id: "start", title: "Start captioning (Space)", "aria-keyshortcuts": "Space" }, "Start");
+  const stop = el("button", { type: "button", id: "stop", class: "ghost", disabled: true, title: "Stop (Space)", "aria-keyshortcuts": "Space" }, "Stop");
   const dot = el("span", { class: "dot", "data-state": "idle" });
   const state = el("span", { id: "state" }, "Ready");
   const meter = el("meter", { id: "level", min: 0, max: 1, value: 0, "aria-label": "Input level" });
+  const delay = el("span", { id: "delay", hidden: true, title: "Caption delay: from the end of speech to its final caption (median of the last five)" });
   const links = el("span", { id: "links" });
+  const offers = el("section", { id: "offers", "aria-label": "Sessions left running", hidden: true });
   const problem = el("p", { class: "error", id: "problem", role: "alert", hidden: true });
   const captionsRoot = el("section", { id: "captions", "aria-live": "polite", "aria-label": "Captions" });
 
   root.replaceChildren(
-    el("h1", {}, "Live captions"),
+    el("h1", {}, "Live captions"), offers,
     el("div", { class: "controls" },
-      el("label", {}, "Source", source), el("label", {}, "Spoken language", spoken), targetBox, start, stop),
-    el("div", { class: "status" }, dot, state, meter, links),
+      el("label", {}, "Source", source), el("label", {}, "Spoken language", spoken),
+      el("label", {}, "Title", title), targetBox, start, stop),
+    el("div", { class: "status" }, dot, state, meter, delay, links, help()),
     problem, captionsRoot);
 
-  function setState(kind, text) {
-    dot.dataset.state = kind;
-    state.textContent = text;
-  }
-  function showProblem(message) {
-    problem.textContent = message;
-    problem.hidden = !message;
-  }
+  const ui = {
+    captions: captionsRoot, meter,
+    setState(kind, text) { dot.dataset.state = kind; state.textContent = text; },
+    showProblem(message) { problem.textContent = message; problem.hidden = !message; },
+    showDelay(seconds) { delay.textContent = `delay ${seconds.toFixed(1)} s`; delay.hidden = false; },
+    onEnd() { active = null; showControls(null); },
+  };
   function chosenTargets() {
-    if (!Array.isArray(targets)) {
-      return root.querySelector("#targets-text").value.split(",").map((s) => s.trim()).filter(Boolean);
-    }
+    if (!Array.isArray(targets)) return root.querySelector("#targets-text").value.split(",").map((s) => s.trim()).filter(Boolean);
     return [...root.querySelectorAll('input[name="target"]:checked')].map((i) => i.value);
   }
-
-  function showRunning(run) {
+  function showTargets(chosen) {
+    if (!Array.isArray(targets)) root.querySelector("#targets-text").value = chosen.join(", ");
+    else for (const box of root.querySelectorAll('input[name="target"]')) box.checked = chosen.includes(box.value);
+  }
+  /** What can change during a run is enabled (targets, title); what cannot is not. */
+  function showControls(run) {
+    const on = Boolean(run);
+    source.disabled = spoken.disabled = on;
+    title.disabled = run?.following ?? false;
+    for (const input of targetBox.querySelectorAll("input")) input.disabled = run?.following ?? false;
+    start.disabled = on;
+    stop.disabled = !on || run.stopping;
+    stop.textContent = run?.following ? "Stop following" : "Stop";
+    if (!on) return;
+    offers.hidden = true;
+    spoken.value = run.session.language ?? "";
+    title.value = run.session.title ?? "";
+    showTargets(run.session.targets);
     links.replaceChildren(
       el("a", { href: `#/sessions/${run.session.id}` }, "transcript"), " · ",
       el("a", { href: `#/projector/${run.session.id}`, target: "_blank" }, "projector view"));
-    start.disabled = true;
-    stop.disabled = run.stopping;
   }
-
-  if (active) { // back from another page: the same run, its captions and state
-    captionsRoot.replaceWith(active.captions.root);
-    active.attach({ setState, showProblem, meter });
-    showRunning(active);
-  }
-
-  start.addEventListener("click", async () => {
-    showProblem("");
+  async function begin(how) {
+    ui.showProblem("");
     start.disabled = true;
     try {
-      active = await Run.begin({
-        source: source.value, language: spoken.value || null, targets: chosenTargets(),
-        captions: captionsRoot, setState, showProblem, meter, capture: defaults,
-        onEnd: () => { active = null; start.disabled = false; },
-      });
-      showRunning(active);
+      active = await how();
+      showControls(active);
     } catch (err) {
-      showProblem(err.message);
-      setState("error", "Not started");
+      ui.showProblem(err.message);
+      ui.setState("error", "Not started");
       start.disabled = false;
     }
-  });
+  }
+  const join = (id) => begin(() => Run.rejoin(id, { source: source.value, prefs: defaults, ui }));
+  const follow = (id) => begin(() => Run.follow(id, ui));
+
+  start.addEventListener("click", () => begin(() => Run.begin({
+    source: source.value, language: spoken.value || null, targets: chosenTargets(), prefs: defaults, ui,
+    title: title.value.trim() || `Live ${new Date().toLocaleString()}`,
+  })));
   stop.addEventListener("click", async () => {
     stop.disabled = true;
     await active?.stop();
   });
+  targetBox.addEventListener("change", async () => {
+    if (!active || active.following) return;
+    try {
+      await active.setTargets(chosenTargets());
+    } catch (err) {
+      ui.showProblem(err.message);
+      showTargets(active.session.targets);
+    }
+  });
+  title.addEventListener("change", async () => {
+    if (!active || active.following) return;
+    try {
+      await active.setTitle(title.value.trim() || null);
+    } catch (err) {
+      ui.showProblem(err.message);
+    }
+  });
+  const onKey = (e) => {
+    if ((e.key !== " " && e.code !== "Space") || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.target.closest?.("input, textarea, select, button, a, summary, [contenteditable]")) return;
+    e.preventDefault();
+    (active ? stop : start).click(); // a disabled button ignores the click
+  };
+  document.addEventListener("keydown", onKey);
+
+  if (active) { // back from another page: the same run, its captions and state
+    captionsRoot.replaceWith(active.captions.root);
+    active.attach(ui);
+    showControls(active);
+  } else {
+    await showOffers(offers, params.get("session"), { join, follow, showProblem: ui.showProblem });
+  }
+  return () => document.removeEventListener("keydown", onKey);
 }
 
-class Run {
-  static async begin({ source, language, targets, captions, setState, showProblem, meter, capture: prefs, onEnd }) {
-    const r = new Run();
-    Object.assign(r, { onEnd, pending: [], pendingBytes: 0, stopping: false, ended: false });
-    r.attach({ setState, showProblem, meter });
-    r.setState("idle", "Starting…");
-    // the capture first: a denied microphone must not leave an empty session behind
-    let capture;
+/** Sessions still live or paused: this tab's before a reload and paused ones can be rejoined
+ * (capturing into them again, on the same timeline); one captured elsewhere can be followed. */
+async function showOffers(box, wanted, { join, follow, showProblem }) {
+  let open;
+  try {
+    open = await runningSessions(wanted);
+  } catch (err) {
+    showProblem(err.message);
+    return;
+  }
+  const wantedOne = open.find((s) => s.id === wanted);
+  if (wanted && wantedOne?.status === "ended") {
+    box.replaceChildren(el("p", {}, `“${wantedOne.title || "Untitled"}” has ended. `,
+      el("a", { href: `#/sessions/${wanted}` }, "Its transcript")));
+    box.hidden = false;
+    return;
+  }
+  const shown = wantedOne ? [wantedOne] : open.filter((s) => s.status !== "ended");
+  box.replaceChildren(...shown.map((s) => offer(s, { join, follow })));
+  box.hidden = shown.length === 0;
+  box.querySelector(".rejoin")?.focus();
+}
+
+async function runningSessions(wanted) {
+  const { items } = await api("/v1/sessions?limit=50");
+  const open = items.filter((s) => s.status === "live" || s.status === "paused");
+  for (const id of new Set([wanted, mySession(), lastSession()])) {
+    if (!id || open.some((s) => s.id === id)) continue;
     try {
-      capture = await startCapture(source, (pcm, level) => r.onAudio(pcm, level), prefs);
+      const s = await api(`/v1/sessions/${encodeURIComponent(id)}`);
+      if (s.status !== "created" || id === wanted) open.push(s);
     } catch (err) {
-      throw new Error(describeMediaError(err, source));
-    }
-    try {
-      r.session = await api("/v1/sessions", { method: "POST", body: { title: `Live ${new Date().toLocaleString()}`, language, targets } });
-    } catch (err) {
-      await capture.stop();
-      if (err.code === "unsupported_language") {
-        const from = language ? languageName(language) : "the detected languages";
-        throw new Error(`This server cannot translate ${from} into ${targets.map(languageName).join(", ")}. ` +
-          `Choose other languages. (${err.message})`);
-      }
-      throw err;
-    }
-    r.capture = capture;
-    r.captions = new Captions(captions, { targets });
-    captions.replaceChildren();
-    r.openEvents(0);
-    r.openAudio(0);
-    return r;
-  }
-
-  /** The page's status widgets (they are made again when you come back to the Live page). */
-  attach({ setState, showProblem, meter }) {
-    this.meter = meter;
-    this.setState = (kind, text) => { this.state = [kind, text]; setState(kind, text); };
-    this.showProblem = (message) => { this.problem = message; showProblem(message); };
-    if (this.state) setState(...this.state);
-    if (this.problem) showProblem(this.problem);
-  }
-
-  onAudio(pcm, level) {
-    this.meter.value = Math.min(1, level * 4);
-    if (this.audio?.readyState === WebSocket.OPEN && this.audioReady) {
-      this.audio.send(pcm);
-    } else {
-      this.pending.push(pcm);
-      this.pendingBytes += pcm.byteLength;
-      while (this.pendingBytes > MAX_BUFFER_S * SAMPLE_RATE * 2) this.pendingBytes -= this.pending.shift().byteLength;
+      if (id === wanted) throw new Error(err.status === 404 ? `The session ${id} does not exist.` : err.message);
     }
   }
+  return open;
+}
 
-  openAudio(attempt) {
-    const ws = new WebSocket(wsUrl(`/v1/sessions/${this.session.id}/audio`));
-    ws.binaryType = "arraybuffer";
-    this.audio = ws;
-    this.audioReady = false;
-    ws.onopen = () => ws.send(JSON.stringify({ type: "start", format: "pcm_s16le", sample_rate: SAMPLE_RATE, channels: 1 }));
-    ws.onmessage = (m) => {
-      const msg = JSON.parse(m.data);
-      if (msg.type === "ready") {
-        this.audioReady = true;
-        attempt = 0;
-        for (const chunk of this.pending) ws.send(chunk);
-        this.pending = [];
-        this.pendingBytes = 0;
-        if (this.stopping) ws.send(JSON.stringify({ type: "stop" }));
-        this.setState("live", "Live");
-        this.showProblem("");
-      } else if (msg.type === "error") {
-        this.showProblem(`The server refused the audio: ${msg.message}`);
-      }
-      // captions come from the events socket (resumable); this socket's copies are ignored
-    };
-    ws.onclose = (e) => {
-      if (this.audio !== ws || this.ended || (this.stopping && e.code === 1000)) return;
-      if (e.code >= 4400 && e.code < 4500 && e.code !== 4409) {
-        this.setState("error", "Stopped");
-        this.showProblem(`The audio was refused (${e.reason || e.code}).`);
-        this.giveUp();
-        return;
-      }
-      this.setState("reconnecting", "Connection lost — reconnecting…");
-      this.retry(() => this.openAudio(attempt + 1), attempt);
-    };
-  }
+function offer(s, { join, follow }) {
+  const mine = s.id === mySession();
+  const elsewhere = s.status === "live" && !mine;
+  const what = elsewhere ? "live, captured in another tab or device"
+    : mine ? "your run before this page reloaded" : s.status === "created" ? "not started yet" : "paused";
+  return el("div", { class: "offer", "data-session": s.id, "data-status": s.status },
+    el("span", {}, el("strong", {}, `“${s.title || "Untitled"}”`), ` — ${what} · ${clock(s.audio_seconds)} of audio`),
+    elsewhere ? null : el("button", { type: "button", class: "rejoin", onclick: () => join(s.id) },
+      mine ? "Rejoin and go on" : "Resume capturing"),
+    el("button", { type: "button", class: "ghost follow", onclick: () => follow(s.id) }, "Follow its captions (read-only)"));
+}
 
-  openEvents(attempt) {
-    const ws = new WebSocket(wsUrl(`/v1/sessions/${this.session.id}/events?after_seq=${this.captions.lastSeq}`));
-    this.events = ws;
-    ws.onopen = () => { attempt = 0; };
-    ws.onmessage = (m) => {
-      const event = JSON.parse(m.data);
-      this.captions.apply(event);
-      if (event.type === "session.ended") {
-        this.ended = true;
-        this.setState("idle", "Session ended");
-        this.onEnd?.();
-      } else if (event.type === "warning") {
-        toast(event.message);
-      }
-    };
-    ws.onclose = () => {
-      if (this.events !== ws || this.ended) return;
-      this.setState("reconnecting", "Connection lost — reconnecting…");
-      this.retry(() => this.openEvents(attempt + 1), attempt);
-    };
-  }
-
-  retry(fn, attempt) {
-    if (attempt >= 40) {
-      this.setState("error", "Disconnected");
-      this.showProblem("The server cannot be reached. The captions stopped; press Start when it is back.");
-      this.giveUp();
-      return;
-    }
-    setTimeout(fn, RETRY_MS[Math.min(attempt, RETRY_MS.length - 1)]);
-  }
-
-  giveUp() {
-    if (this.ended) return;
-    this.ended = true;
-    this.capture.stop();
-    this.audio?.close();
-    this.events?.close();
-    this.onEnd?.();
-  }
-
-  async stop() {
-    this.stopping = true;
-    this.setState("idle", "Finishing…");
-    await this.capture.stop();
-    this.meter.value = 0;
-    if (this.audio?.readyState === WebSocket.OPEN && this.audioReady) this.audio.send(JSON.stringify({ type: "stop" }));
-  }
-
+function help() {
+  return el("details", { class: "help", id: "help" },
+    el("summary", { "aria-label": "What the captions mean", title: "What the captions mean" }, "?"),
+    el("dl", {},
+      el("dt", {}, el("span", { class: "draft-sample" }, "Grey italics")),
+      el("dd", {}, "A draft: what was heard so far. It may still change; the final caption replaces it in plain text."),
+      el("dt", {}, "Speaker 1, Speaker 2 — told apart by voice"),
+      el("dd", {}, "Voices are grouped as they speak (voice clustering); the server does not know who they are. " +
+        "Rename them on the session's transcript page. A real name comes from the meeting or an enrolled voiceprint."),
+      el("dt", {}, "not available for this language"),
+      el("dd", {}, "No installed engine translates the spoken language into this column's language."),
+      el("dt", {}, "delay"),
+      el("dd", {}, "How long after the end of speech its final caption arrived."),
+      el("dt", {}, "Space"),
+      el("dd", {}, "Starts and stops the captions (when you are not typing in a field).")));
 }
