@@ -3,7 +3,7 @@
 *Session events* (``segment``, ``translation``, ``speaker.update``, ``warning``,
 ``session.status``, ``session.ended``) carry a per-session,
 gap-free ``seq``; they are stored in the event log and can be replayed. *Connection
-messages* (``ready``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
+messages* (``ready``, ``input``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
 *Client messages* (``start``, ``speakers``, ``stop``) are what a client sends on the audio socket.
 """
 
@@ -152,9 +152,23 @@ class ReadyMessage(_Message):
     type: Literal["ready"] = "ready"
     session_id: str
     format: str
+    sample_rate: int = Field(description="The rate the server decodes and resamples to (16000): session times, recording.")
+    channels: int = Field(1, description="The channels it decodes to (1: channels are averaged).")
+    input_sample_rate: int | None = Field(
+        description="The client's own rate: as announced for raw PCM; null for a container until its header is read "
+        "(an ``input`` message then says it)."
+    )
+    input_channels: int | None = Field(description="The client's own channel count, like ``input_sample_rate``.")
+    audio_offset: float = Field(0.0, description="Session time (s) at which this socket's audio begins.")
+
+
+class InputMessage(_Message):
+    """Sent on the audio socket once a container's header has been read: what the stream is."""
+
+    type: Literal["input"] = "input"
+    format: str
     sample_rate: int
     channels: int
-    audio_offset: float = Field(0.0, description="Session time (s) at which this socket's audio begins.")
 
 
 class ErrorMessage(_Message):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from livetranslate.audio import decode_file, make_decoder
+from livetranslate.audio import StreamInput, decode_file, make_decoder
 from livetranslate.errors import UnsupportedMedia
 from tests.conftest import encode, wer
 
@@ -27,7 +27,9 @@ def test_pcm_stereo_44k_is_downmixed_and_resampled():
     t = np.arange(44100) / 44100
     tone = 0.5 * np.sin(2 * np.pi * 440 * t)
     stereo = np.stack([tone, tone], axis=1).astype("<f4").tobytes()
-    out = _feed_all(make_decoder("pcm_f32le", 44100, 2), stereo, 4096)
+    decoder = make_decoder("pcm_f32le", 44100, 2)
+    assert decoder.input == StreamInput(44100, 2)
+    out = _feed_all(decoder, stereo, 4096)
     assert abs(out.size - 16000) <= 64
     spectrum = np.abs(np.fft.rfft(out[:16000]))
     assert abs(np.argmax(spectrum) * 16000 / 16000 - 440) < 3  # still a 440 Hz tone
@@ -37,7 +39,10 @@ def test_pcm_stereo_44k_is_downmixed_and_resampled():
 def test_container_streams_decode_in_small_pieces(fmt, librivox):
     clip = librivox[1]
     data = encode(clip.audio, fmt)
-    out = _feed_all(make_decoder(fmt, None, 1), data, 4000)
+    decoder = make_decoder(fmt, None, 1)
+    assert decoder.input is None  # not known before the header
+    out = _feed_all(decoder, data, 4000)
+    assert decoder.input == StreamInput(48000, 2)  # what encode() wrote
     assert abs(out.size / 16000 - clip.audio.size / 16000) < 0.15  # codec padding only
     corr = np.corrcoef(out[: clip.audio.size // 2 * 2][:32000], clip.audio[:32000])[0, 1] if fmt in ("wav", "flac") else 1
     assert corr > 0.99
@@ -70,3 +75,19 @@ def test_streamed_opus_transcribes_like_the_original(server, librivox):
     result = stream(server, session["id"], encode(clip.audio, "webm"), start={"type": "start", "format": "webm"})
     assert result.close_code == 1000
     assert wer(clip.text, result.text) <= 0.15, result.text
+    ready, told = result.messages[0], [m for m in result.messages if m["type"] == "input"]
+    assert ready["type"] == "ready" and (ready["sample_rate"], ready["channels"]) == (16000, 1)
+    assert (ready["input_sample_rate"], ready["input_channels"]) == (None, None)  # not known before the header
+    assert told == [{"type": "input", "format": "webm", "sample_rate": 48000, "channels": 2}]
+
+
+def test_ready_says_the_pcm_rate_and_what_it_is_resampled_to(server):
+    from tests.conftest import stream
+
+    session = server.create_session()
+    start = {"type": "start", "format": "pcm_s16le", "sample_rate": 44100, "channels": 2}
+    result = stream(server, session["id"], bytes(44100 * 2 * 2), start=start)  # 1 s of stereo silence
+    ready = result.messages[0]
+    assert (ready["sample_rate"], ready["channels"]) == (16000, 1)
+    assert (ready["input_sample_rate"], ready["input_channels"]) == (44100, 2)
+    assert not [m for m in result.messages if m["type"] == "input"]  # nothing more to tell

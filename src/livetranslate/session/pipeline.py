@@ -23,7 +23,7 @@ import numpy as np
 
 from livetranslate import metrics
 from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Transcription, Utterance, UtteranceSegmenter
-from livetranslate.audio import Decoder, to_pcm16
+from livetranslate.audio import Decoder, StreamInput, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
 from livetranslate.events import Participant, SegmentEvent, Word
@@ -138,6 +138,11 @@ class SessionPipeline:
         await asyncio.gather(*pending, return_exceptions=True)
         if self._audio_file is not None:
             self._audio_file.close()
+
+    @property
+    def input(self) -> StreamInput | None:
+        """What the client's audio is (its rate and channels); None until a container's header is read."""
+        return self._decoder.input
 
     @property
     def audio_seconds(self) -> float:

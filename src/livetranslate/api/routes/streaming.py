@@ -19,7 +19,10 @@ from livetranslate import metrics
 from livetranslate.api.app import Services
 from livetranslate.api.deps import get_services
 from livetranslate.errors import InvalidInput, LiveTranslateError, TooLarge
-from livetranslate.events import ErrorMessage, ReadyMessage, SpeakersMessage, StartMessage, parse_client_message
+from livetranslate.audio import SAMPLE_RATE
+from livetranslate.events import (
+    ErrorMessage, InputMessage, ReadyMessage, SpeakersMessage, StartMessage, parse_client_message,
+)
 from livetranslate.publish import Subscription
 from livetranslate.store import crud
 
@@ -119,12 +122,14 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
             pipeline, offset = await sessions.go_live(session_id, start, terminate)
             live = True
             forward_task = asyncio.create_task(forwarder.run(), name=f"forward-audio-{session_id}")
+            known = pipeline.input
             await ws.send_text(
                 ReadyMessage(
                     session_id=session_id,
                     format=start.format,
-                    sample_rate=start.sample_rate or 0,
-                    channels=start.channels,
+                    sample_rate=SAMPLE_RATE,
+                    input_sample_rate=known.sample_rate if known else None,
+                    input_channels=known.channels if known else None,
                     audio_offset=round(offset, 3),
                 ).to_json()
             )
@@ -137,6 +142,10 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
                     if len(data) > max_frame:
                         raise TooLarge(f"binary frame of {len(data)} bytes is over the limit of {max_frame} bytes")
                     await pipeline.feed(data)
+                    if known is None and pipeline.input is not None:  # a container's header was read
+                        known = pipeline.input
+                        message = InputMessage(format=start.format, sample_rate=known.sample_rate, channels=known.channels)
+                        await ws.send_text(message.to_json())
                     continue
                 control = parse_client_message(msg.get("text") or "")
                 if isinstance(control, StartMessage):
