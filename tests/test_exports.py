@@ -51,3 +51,45 @@ def test_speaker_labels_name_or_number_and_only_when_there_is_more_than_one_voic
 def test_empty_transcript_is_still_valid():
     assert list(srt.parse(render([], "srt"))) == []
     assert webvtt.from_string(render([], "vtt")).captions == []
+
+
+LONG = ("So we went over the whole quarterly plan again and decided that the launch moves to March "
+        "because the vendor is late with the parts we need")
+
+
+def _long_segment(**extra) -> TranscriptSegment:
+    words, t = [], 0.0
+    for w in LONG.split():
+        words.append({"word": " " + w, "start": round(t, 3), "end": round(t + 0.3, 3)})
+        t += 0.4
+    return TranscriptSegment(id="a", start=0.0, end=round(t, 3), text=LONG, language="en", words=words, **extra)
+
+
+def test_long_segments_become_cues_of_two_lines_of_42_characters_and_at_most_7_seconds():
+    seg = _long_segment()
+    subs = list(srt.parse(render([seg], "srt")))
+    assert len(subs) >= 2 and " ".join(s.content.replace("\n", " ") for s in subs) == LONG
+    for s in subs:
+        lines = s.content.split("\n")
+        assert len(lines) <= 2 and all(len(line) <= 42 for line in lines), s.content
+        assert (s.end - s.start).total_seconds() <= 7.0
+    # cut where the words are: each cue starts at its first word's time
+    first_word = {w["word"].strip(): w["start"] for w in seg.words}
+    assert subs[1].start.total_seconds() == first_word[subs[1].content.split()[0]]
+    assert subs[0].start.total_seconds() == 0.0 and subs[-1].end.total_seconds() == seg.end
+    vtt = webvtt.from_string(render([seg], "vtt"))
+    assert len(vtt.captions) == len(subs)
+
+
+def test_a_line_without_a_translation_is_marked_with_its_language_never_passed_off_as_one():
+    done = TranscriptSegment(id="a", start=0.0, end=1.0, text="Good morning.", language="en", translation="Buenos días.")
+    missing = TranscriptSegment(id="b", start=1.0, end=2.0, text="Guten Tag.", language="de",
+                                translation_error="no installed engine translates de into es")
+    assert render([done, missing], "txt", lang="es") == "Buenos días.\n[de] Guten Tag.\n"
+    assert [s.content for s in srt.parse(render([done, missing], "srt", lang="es"))] == ["Buenos días.", "[de] Guten Tag."]
+    data = json.loads(render([done, missing], "json", lang="es"))
+    assert data["untranslated"] == 1 and data["translation"] == "Buenos días."
+    assert data["segments"][1]["translation"] is None
+    assert data["segments"][1]["translation_error"] == "no installed engine translates de into es"
+    bilingual = [s.content for s in srt.parse(render([done, missing], "srt", lang="es", bilingual=True))]
+    assert bilingual == ["Good morning.\nBuenos días.", "Guten Tag."]

@@ -197,3 +197,26 @@ def test_translation_bad_input(server):
         r = c.get(f"/v1/sessions/{sid}/transcript", params={"lang": "it"})
         assert r.status_code == 404 and "no translation into 'it'" in r.json()["error"]["message"]
         assert c.get(f"/v1/sessions/{sid}/transcript", params={"lang": "es"}).status_code == 200  # a target, empty yet
+
+
+def test_a_segment_no_engine_translates_is_marked_in_the_export_not_passed_off(server, tmp_path):
+    """Detected Italian speech with target Galician (Apertium has en→gl, nothing from it): the
+    session warns, and the Galician export shows the Italian lines marked [it], the JSON says
+    translation null and why."""
+    import subprocess
+
+    from livetranslate.audio import decode_file
+
+    path = tmp_path / "it.wav"
+    subprocess.run(["espeak-ng", "-v", "it", "-s", "140", "-w", str(path),
+                    "Buongiorno a tutti. Oggi parliamo del bilancio del prossimo trimestre."], check=True)
+    session = server.create_session(language=None, targets=["gl"])
+    result = stream(server, session["id"], pcm16(decode_file(path)))
+    assert result.finals and all(f["language"] == "it" for f in result.finals)
+    assert any(e["type"] == "warning" and e["code"] == "unsupported_pair" for e in result.events)
+    with server.client() as c:
+        txt = c.get(f"/v1/sessions/{session['id']}/transcript", params={"format": "txt", "lang": "gl"}).text
+        data = c.get(f"/v1/sessions/{session['id']}/transcript", params={"lang": "gl"}).json()
+    assert txt.splitlines() and all(line.startswith("[it] ") for line in txt.splitlines())
+    assert data["untranslated"] == len(data["segments"]) and data["translation"] == ""
+    assert all(s["translation"] is None and "it→gl" in s["translation_error"] for s in data["segments"])
