@@ -130,7 +130,9 @@ def test_router_prefers_pair_setting_then_session_then_default(apertium, llm):
 
 def test_check_lists_what_is_supported():
     router = TranslationRouter({"apertium": ApertiumTranslator()})
-    router.check("en", ["es", "fr", "en"])
+    router.check("en", ["es", "fr"])
+    with pytest.raises(Exception, match="target 'en' is the spoken language"):
+        router.check("en", ["es", "en"])
     with pytest.raises(Exception, match=r"into \['de'\].*supported from en: \['ca', 'eo', 'es', 'fr', 'gl', 'it', 'pt'\]"):
         router.check("en", ["es", "de"])
     with pytest.raises(Exception, match="engine 'llm' is not available"):

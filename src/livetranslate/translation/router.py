@@ -72,7 +72,7 @@ class TranslationRouter:
             )
         twice = sorted({t for t in targets if targets.count(t) > 1})
         if twice:
-            raise UnsupportedLanguage(f"targets name {', '.join(twice)} more than once; list each language once")
+            raise UnsupportedLanguage(f"targets name {', '.join(twice)} twice; list each language once")
         if language is not None and language in targets:
             raise UnsupportedLanguage(
                 f"target {language!r} is the spoken language (language {language!r}): its text needs no translation; "
