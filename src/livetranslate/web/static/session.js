@@ -9,6 +9,7 @@ const SOURCES = { track: "own audio track", meeting: "named by the meeting", voi
 
 export async function sessionPage(root, id, params) {
   const page = { socket: null, closed: false, frame: 0 };
+  root.replaceChildren(el("p", {}, "Loading…"));
   await show(root, id, params, page);
   return () => { page.closed = true; page.socket?.close(); cancelAnimationFrame(page.frame); };
 }
