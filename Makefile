@@ -30,6 +30,7 @@ bench: setup
 		--json docs/bench/streaming.json --plot docs/bench/streaming-latency.png
 	$(BIN)/python bench/translation_bench.py --write BENCHMARKS.md
 	$(BIN)/python bench/speakers_bench.py
+	$(BIN)/python bench/readme_figures.py
 
 bench-quick: setup
 	scripts/system-deps.sh test
