@@ -18,6 +18,18 @@ from tests.web.conftest import SHOTS, Page, browser_with, finals
 FINAL = '#captions .caption[data-status="final"]'
 
 
+class _Tabs:
+    """Tabs of one browser window (they share localStorage), for the Page wrapper."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context()
+
+    def new_page(self, viewport):
+        page = self.context.new_page()
+        page.set_viewport_size(viewport)
+        return page
+
+
 def _session(web, session_id: str) -> dict:
     with httpx.Client(base_url=web.base) as c:
         return c.get(f"/v1/sessions/{session_id}").json()
@@ -59,8 +71,12 @@ def test_reload_mid_run_offers_rejoin_and_the_same_session_goes_on(web, playwrig
     wav, _ = speech_wav
     browser = browser_with(playwright, wav)
     try:
-        page = Page(browser)
+        tabs = _Tabs(browser)
+        page = Page(tabs)
         page.goto(web.base + "/")
+        tab = Page(tabs)  # a second tab of the same browser, open before the run starts
+        tab.goto(web.base + "/")
+        tab.wait_for_selector("#start")
         page.fill("#title", "Weekly sync")
         page.click("#start")
         page.wait_for_selector(FINAL, timeout=60_000)
@@ -71,10 +87,12 @@ def test_reload_mid_run_offers_rejoin_and_the_same_session_goes_on(web, playwrig
         assert page.is_enabled('input[name="target"][value="es"]') and page.is_enabled("#title")
         page.wait_for_function(r"() => /^delay \d+\.\d s$/.test(document.querySelector('#delay').textContent)")
 
-        # a second tab (another browser profile) sees the run and follows it, read-only
+        # the open tab learns of the run; another browser profile opening the page sees it too
+        offer = f'#offers .offer[data-session="{session_id}"]'
+        tab.wait_for_selector(offer)
+        assert tab.query_selector(f"{offer} .rejoin") is None and tab.is_enabled("#start")
         other = Page(browser)
         other.goto(web.base + "/")
-        offer = f'#offers .offer[data-session="{session_id}"]'
         other.wait_for_selector(offer)
         assert "Weekly sync" in other.inner_text(offer) and other.query_selector(f"{offer} .rejoin") is None
         other.click(f"{offer} .follow")
@@ -102,7 +120,7 @@ def test_reload_mid_run_offers_rejoin_and_the_same_session_goes_on(web, playwrig
         assert starts == sorted(starts)  # one timeline: the rejoined audio continues it
         _state(other, "Session ended")
         assert finals(other) == finals(page)
-        assert page.errors == [] and other.errors == []
+        assert page.errors == [] and other.errors == [] and tab.errors == []
     finally:
         browser.close()
 
@@ -205,6 +223,10 @@ def test_a_translation_no_engine_can_make_is_said_in_its_column(web, playwright,
         assert page.is_hidden("#toast")  # said in the column, not in a toast
         page.click("#help summary")
         page.shot("live-unavailable")
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.emulate_media(color_scheme="dark")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.shot("live-unavailable-phone-dark")
         legend = page.inner_text("#help")
         assert "Grey italics" in legend and "told apart by voice" in legend and "may still change" in legend
         page.click("#stop")

@@ -2,7 +2,7 @@
 // caption delay and the state of the run. A session left running (this tab before a reload,
 // another tab, #/live?session=ID from the Sessions page) is offered to rejoin or to follow.
 import { api, el, clock, languageName } from "./api.js";
-import { Run, mySession, lastSession } from "./run.js";
+import { Run, RUN_KEY, mySession, lastSession } from "./run.js";
 
 let active = null; // the run in progress: it goes on while you look at other pages
 
@@ -75,7 +75,7 @@ export async function livePage(root, params = new URLSearchParams()) {
     showTargets(run.session.targets);
     links.replaceChildren(
       el("a", { href: `#/sessions/${run.session.id}` }, "transcript"), " · ",
-      el("a", { href: `#/projector/${run.session.id}`, target: "_blank" }, "projector view"));
+      el("a", { href: `#/projector/${run.session.id}${run.session.targets[0] ? `?lang=${run.session.targets[0]}` : ""}`, target: "_blank" }, "projector view"));
   }
   async function begin(how) {
     ui.showProblem("");
@@ -129,10 +129,15 @@ export async function livePage(root, params = new URLSearchParams()) {
     captionsRoot.replaceWith(active.captions.root);
     active.attach(ui);
     showControls(active);
-  } else {
-    await showOffers(offers, params.get("session"), { join, follow, showProblem: ui.showProblem });
   }
-  return () => document.removeEventListener("keydown", onKey);
+  const offer = () => showOffers(offers, params.get("session"), { join, follow, showProblem: ui.showProblem });
+  const onStorage = (e) => { if (e.key === RUN_KEY && !active) offer(); }; // another tab of this browser started one
+  addEventListener("storage", onStorage);
+  if (!active) await offer();
+  return () => {
+    document.removeEventListener("keydown", onKey);
+    removeEventListener("storage", onStorage);
+  };
 }
 
 /** Sessions still live or paused: this tab's before a reload and paused ones can be rejoined
@@ -165,7 +170,7 @@ async function runningSessions(wanted) {
     if (!id || open.some((s) => s.id === id)) continue;
     try {
       const s = await api(`/v1/sessions/${encodeURIComponent(id)}`);
-      if (s.status !== "created" || id === wanted) open.push(s);
+      if (s.status !== "created" || id === wanted || id === lastSession()) open.push(s);
     } catch (err) {
       if (id === wanted) throw new Error(err.status === 404 ? `The session ${id} does not exist.` : err.message);
     }
@@ -175,7 +180,8 @@ async function runningSessions(wanted) {
 
 function offer(s, { join, follow }) {
   const mine = s.id === mySession();
-  const elsewhere = s.status === "live" && !mine;
+  const starting = s.status === "created" && s.id === lastSession() && !mine; // another tab is starting it
+  const elsewhere = !mine && (s.status === "live" || starting);
   const what = elsewhere ? "live, captured in another tab or device"
     : mine ? "your run before this page reloaded" : s.status === "created" ? "not started yet" : "paused";
   return el("div", { class: "offer", "data-session": s.id, "data-status": s.status },

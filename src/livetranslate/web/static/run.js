@@ -10,16 +10,17 @@ import { startCapture, describeMediaError, SAMPLE_RATE } from "./capture.js";
 const MAX_BUFFER_S = 60; // audio kept while the audio socket reconnects
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 const DELAYS_KEPT = 5; // the delay shown is the median of the last finals'
-const MINE = "live.session"; // this tab's run (sessionStorage: survives a reload) and the newest run (localStorage)
+/** This tab's run (sessionStorage: survives a reload) and the newest run of this browser (localStorage). */
+export const RUN_KEY = "live.session";
 
 /** The session this tab was capturing before a reload, if any. */
 export function mySession() {
-  return sessionStorage.getItem(MINE);
+  return sessionStorage.getItem(RUN_KEY);
 }
 
 /** The session most recently started or rejoined in this browser, if any. */
 export function lastSession() {
-  return localStorage.getItem(MINE);
+  return localStorage.getItem(RUN_KEY);
 }
 
 export class Run {
@@ -81,8 +82,8 @@ export class Run {
     this.setState("idle", this.following ? "Following…" : "Starting…");
     this.openEvents(0);
     if (capture) {
-      sessionStorage.setItem(MINE, session.id);
-      localStorage.setItem(MINE, session.id);
+      sessionStorage.setItem(RUN_KEY, session.id);
+      localStorage.setItem(RUN_KEY, session.id);
       capture.bind(this);
       this.openAudio(0);
     }
@@ -209,7 +210,7 @@ export class Run {
   end(state) {
     if (this.ended) return;
     this.ended = true;
-    if (sessionStorage.getItem(MINE) === this.session.id) sessionStorage.removeItem(MINE);
+    if (sessionStorage.getItem(RUN_KEY) === this.session.id) sessionStorage.removeItem(RUN_KEY);
     if (state) this.setState("idle", state);
     this.onEnd?.();
   }
