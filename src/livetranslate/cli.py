@@ -70,7 +70,9 @@ def _plural(n: int, word: str) -> str:
 
 def _codes(text: str | None) -> list[str]:
     """Language codes as people type them: 'ES, fr' → ['es', 'fr']."""
-    return [c.strip().lower() for c in (text or "").split(",") if c.strip()]
+    from livetranslate.translation.langid import language_code
+
+    return [language_code(c) for c in (text or "").split(",") if c.strip()]
 
 
 @app.command(epilog="Examples:  livetranslate serve  ·  livetranslate serve --host 0.0.0.0 --port 9000")
@@ -206,7 +208,7 @@ def _output_format(format: str | None, output: Path | None) -> str:
 
 def _spoken(language: str | None, detect: bool) -> str | None:
     """The spoken language asked for; None to detect it."""
-    lang = (language or "").strip().lower() or None
+    lang = next(iter(_codes(language)), None)
     if detect and lang not in (None, "auto"):
         _fail("--detect and --language contradict each other: give one")
     return None if lang == "auto" else lang
@@ -338,7 +340,7 @@ def translate(
     from livetranslate.translation import TranslationRequest, build_router
 
     s = get_settings()
-    targets, source = _codes(to), source.strip().lower()
+    targets, source = _codes(to), next(iter(_codes(source)), "en")
     router = build_router(s)  # text only: no speech model needed
     try:
         router.check(source, targets, engine, speech=False)
