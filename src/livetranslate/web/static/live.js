@@ -119,7 +119,7 @@ export async function livePage(root, params = new URLSearchParams()) {
   });
   const onKey = (e) => {
     if ((e.key !== " " && e.code !== "Space") || e.repeat || e.ctrlKey || e.metaKey || e.altKey) return;
-    if (e.target.closest?.("input, textarea, select, button, a, summary, [contenteditable]")) return;
+    if (e.target.closest?.("input, textarea, select, button:enabled, a, summary, [contenteditable]")) return; // they have their own Space
     e.preventDefault();
     (active ? stop : start).click(); // a disabled button ignores the click
   };
