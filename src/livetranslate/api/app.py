@@ -13,9 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from livetranslate import __version__, metrics
 from livetranslate.api.limits import BodyLimit
+from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.asr import AsrEngine
 from livetranslate.errors import LiveTranslateError
 from livetranslate.publish import InProcessBus, Publisher
@@ -42,9 +44,43 @@ class Services:
     voiceprints: VoiceprintBook
 
 
+DESCRIPTION = f"""REST for sessions, transcripts, speakers and voiceprints, OpenAI-compatible file
+transcription, and two WebSockets per session, for audio in and captions out, described in
+[the streaming protocol]({PROTOCOL_URL}) (WebSockets are not part of OpenAPI).
+
+Every error is `{{"error": {{"code", "message", "type"}}}}` (OpenAI's shape): each operation lists the
+statuses it can answer and the codes under each. Nothing here is fetched from the internet: this
+page, [ReDoc](/redoc) and the [dashboard](/) are served by this server."""
+
+TAGS = [
+    {"name": "sessions", "description": "A conversation: create it, stream audio into it over the audio WebSocket, "
+     "read its transcript in any of its languages and its recording."},
+    {"name": "speakers", "description": "Who spoke: rename and merge a session's speakers, add the meeting's "
+     "active-speaker events and named captions."},
+    {"name": "voiceprints", "description": "Voices enrolled under a name, so that sessions name them."},
+    {"name": "languages", "description": "What this server can hear and translate, from what is installed."},
+    {"name": "settings", "description": "What this server runs, and the defaults of new sessions."},
+    {"name": "openai-compatible", "description": "OpenAI's file endpoints, for the `openai` client and the tools "
+     "built on it."},
+    {"name": "health", "description": "Liveness, readiness and Prometheus metrics, for load balancers and operators."},
+]
+
+
 def error_body(code: str, message: str, **extra) -> dict:
     """The one error shape (OpenAI's): ``{"error": {"code", "message", "type", ...}}``."""
     return {"error": {"code": code, "message": message, "type": "invalid_request_error", **extra}}
+
+
+def _allowed(app: FastAPI, path: str) -> str:
+    """The methods the API takes at this path, from its OpenAPI document ("" when it has none);
+    a literal path wins over a template (``/v1/voiceprints/verify`` over ``/{voiceprint_id}``)."""
+    matches = [
+        (template.count("{"), {m.upper() for m in operations})
+        for template, operations in app.openapi()["paths"].items() if compile_path(template)[0].fullmatch(path)
+    ]
+    fewest = min((params for params, _ in matches), default=0)
+    methods = set().union(*(ms for params, ms in matches if params == fewest))
+    return ", ".join(sorted(methods))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -93,9 +129,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="LiveTranslate",
         version=__version__,
-        summary="Real-time speech transcription for meetings and live voice.",
-        description="REST for sessions and transcripts; WebSockets for audio in and captions out "
-        "(protocol: docs/protocol.md). Errors are `{\"error\": {\"code\", \"message\", \"type\"}}`.",
+        summary="Real-time speech transcription and translation for meetings and live voice.",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,  # served offline by install_docs
+        redoc_url=None,
         lifespan=lifespan,
     )
 
@@ -113,8 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(error_body("invalid_input", problems or "invalid request"), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(error_body(f"http_{exc.status_code}", str(exc.detail)), status_code=exc.status_code)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status, detail, headers = exc.status_code, str(exc.detail), exc.headers
+        allowed = _allowed(app, request.url.path) if status in (404, 405) else ""
+        if allowed:  # an API path with another method fell through to the dashboard's mount at /
+            status, detail, headers = 405, "Method Not Allowed", {"Allow": allowed}
+        return JSONResponse(error_body(f"http_{status}", detail), status_code=status, headers=headers)
 
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
@@ -124,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (sessions, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
         app.include_router(module.router)
+    install_docs(app)
     # the dashboard, at / (after the API: its routes win)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")
     return app

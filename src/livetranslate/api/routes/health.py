@@ -7,19 +7,37 @@ import asyncio
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health/live")
+class Liveness(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="`ready`, or `not_ready` (with status 503).", examples=["ready"])
+    checks: dict[str, str] = Field(description="`model`, `translation`, `store`: the state of each.")
+    reasons: list[str] | None = Field(None, description="With `not_ready`: what is wrong.")
+
+
+@router.get("/health/live", response_model=Liveness, summary="The process answers")
 async def live() -> dict:
+    """For a liveness probe: answers as soon as the server listens, models loaded or not."""
     return {"status": "ok"}
 
 
-@router.get("/health/ready")
+@router.get(
+    "/health/ready", response_model=Readiness, summary="Ready to transcribe",
+    responses={503: {"model": Readiness, "description": "Not ready: the model is not running or the store "
+                     "is unreachable; `reasons` says what."}},
+)
 async def ready(services: ServicesDep) -> JSONResponse:
+    """For a load balancer: 200 when the model runs and the store answers. Translation never
+    blocks readiness (captions flow without it); `checks.translation` says what is installed."""
     checks: dict[str, str] = {}
     reasons: list[str] = []
     if services.engine.running:
@@ -41,6 +59,11 @@ async def ready(services: ServicesDep) -> JSONResponse:
     return JSONResponse({"status": "ready", "checks": checks})
 
 
-@router.get("/metrics", response_class=Response)
+@router.get(
+    "/metrics", response_class=Response, summary="Prometheus metrics",
+    responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {"schema": {"type": "string"}}},
+                     "description": "The text exposition format."}},
+)
 async def metrics() -> Response:
+    """Sessions, connections, latencies, real-time factor, errors by code, translations by engine."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -9,31 +9,78 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
+from livetranslate.api.openapi import errors_doc
 from livetranslate.asr import SegmenterOptions
 from livetranslate.asr.files import transcribe_file
 from livetranslate.audio import decode_file
-from livetranslate.errors import InvalidInput, TooLarge, UnsupportedLanguage
+from livetranslate.errors import InvalidInput, NotReady, TooLarge, UnsupportedLanguage, UnsupportedMedia
 from livetranslate.exports import TranscriptSegment, to_srt, to_vtt
 
 router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
 
 # Model names OpenAI clients send, all served by the configured local model.
 MODEL_ALIASES = ("whisper-1", "gpt-4o-transcribe", "gpt-4o-mini-transcribe")
+_MODEL_DOC = f"One of {', '.join(MODEL_ALIASES)}, or the local model's name."
 
 
-@router.post("/transcriptions")
+class TranscriptionWarning(BaseModel):
+    code: str = Field(examples=["no_speech"])
+    message: str
+
+
+class TranscriptionSegment(BaseModel):
+    id: int
+    seek: int
+    start: float
+    end: float
+    text: str
+    tokens: list[int]
+    temperature: float
+    avg_logprob: float | None
+    compression_ratio: float | None
+    no_speech_prob: float | None
+
+
+class TranscriptionWord(BaseModel):
+    word: str
+    start: float
+    end: float
+
+
+class Transcription(BaseModel):
+    """``json``: ``text`` (and ``warning`` when nothing was recognised); ``verbose_json`` adds the rest."""
+
+    text: str
+    warning: TranscriptionWarning | None = None
+    task: Literal["transcribe", "translate"] | None = None
+    language: str | None = None
+    duration: float | None = Field(None, description="Seconds of audio.")
+    segments: list[TranscriptionSegment] | None = None
+    words: list[TranscriptionWord] | None = Field(None, description="With `timestamp_granularities[]=word`.")
+
+
+_ANSWERS = {200: {"model": Transcription, "description": "`json` and `verbose_json` as JSON; `text`, `srt` "
+                  "and `vtt` as text.", "content": {"text/plain": {"schema": {"type": "string"}}}}}
+_FILE_ERRORS = errors_doc(InvalidInput, UnsupportedLanguage, TooLarge, UnsupportedMedia, NotReady)
+
+
+@router.post("/transcriptions", summary="Transcribe a file (OpenAI-compatible)", responses={**_ANSWERS, **_FILE_ERRORS})
 async def create_transcription(
     services: ServicesDep,
     file: Annotated[UploadFile, File(description="Audio in any format PyAV decodes (wav, mp3, ogg, webm, m4a, flac...).")],
-    model: Annotated[str, Form()],
+    model: Annotated[str, Form(min_length=1, description=_MODEL_DOC)],
     language: Annotated[str | None, Form()] = None,
     prompt: Annotated[str | None, Form()] = None,
     response_format: Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()] = "json",
     temperature: Annotated[float, Form(ge=0, le=1)] = 0.0,
     timestamp_granularities: Annotated[list[str] | None, Form(alias="timestamp_granularities[]")] = None,
 ) -> Response:
+    """OpenAI's transcription endpoint. No ``language`` (or ``auto``) detects it; ``model`` is
+    one of OpenAI's names or the local model's, all served by the local model. ``prompt`` and
+    ``temperature`` are accepted and ignored (decoding is greedy)."""
     if language is None:  # as for sessions: the server's default (None there = detect)
         language = services.settings.default_language
     if language is None and not services.engine.can_translate_speech:
@@ -41,11 +88,12 @@ async def create_transcription(
     return await _run(services, "transcribe", file, model, language, response_format, timestamp_granularities)
 
 
-@router.post("/translations")
+@router.post("/translations", summary="Translate speech into English (OpenAI-compatible)",
+             responses={**_ANSWERS, **_FILE_ERRORS})
 async def create_translation(
     services: ServicesDep,
     file: Annotated[UploadFile, File(description="Speech in any language Whisper knows.")],
-    model: Annotated[str, Form()],
+    model: Annotated[str, Form(min_length=1, description=_MODEL_DOC)],
     prompt: Annotated[str | None, Form()] = None,
     response_format: Annotated[Literal["json", "text", "srt", "vtt", "verbose_json"], Form()] = "json",
     temperature: Annotated[float, Form(ge=0, le=1)] = 0.0,

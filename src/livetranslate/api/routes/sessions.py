@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
 from livetranslate.api.downloads import content_disposition, download_name, wav_response
-from livetranslate.errors import InvalidInput, NotFound
+from livetranslate.api.openapi import ErrorBody, errors_doc
+from livetranslate.errors import Conflict, InvalidInput, NotFound, UnsupportedLanguage
 from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
 from livetranslate.store import SessionRow
 from livetranslate.store.models import as_utc
@@ -99,8 +100,12 @@ class SessionPage(BaseModel):
     offset: int
 
 
-@router.post("", status_code=201, response_model=SessionOut)
+@router.post("", status_code=201, response_model=SessionOut, summary="Create a session",
+             responses=errors_doc(InvalidInput, UnsupportedLanguage))
 async def create_session(services: ServicesDep, body: Annotated[SessionCreate, Body()] = SessionCreate()) -> SessionOut:
+    """A conversation to stream audio into (the audio WebSocket, see the streaming protocol).
+    What the body leaves out comes from the defaults (``GET /v1/settings``). ``422`` for a
+    language or target this server cannot do, listing those it can."""
     defaults = services.sessions.defaults  # what the dashboard's Settings page set, for what the body leaves out
     given = body.model_fields_set
     glossary = defaults.glossary.merged(body.glossary) if defaults.glossary.terms or defaults.glossary.keep else body.glossary
@@ -115,44 +120,57 @@ async def create_session(services: ServicesDep, body: Annotated[SessionCreate, B
     return SessionOut.of(row)
 
 
-@router.patch("/{session_id}", response_model=SessionOut)
+@router.patch("/{session_id}", response_model=SessionOut, summary="Change a session",
+              responses=errors_doc(InvalidInput, NotFound, Conflict, UnsupportedLanguage))
 async def update_session(session_id: str, services: ServicesDep, body: Annotated[SessionPatch, Body()]) -> SessionOut:
+    """Title, targets, engine, glossary; also while live: the next segment is translated into the
+    new targets. ``409`` for targets or glossary once the session has ended (the title may change)."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     if "targets" in changes and changes["targets"] is None:
         raise InvalidInput("targets: use [] to stop translating, not null")
     return SessionOut.of(await services.sessions.update(session_id, **changes))
 
 
-@router.get("", response_model=SessionPage)
+@router.get("", response_model=SessionPage, summary="List sessions, newest first")
 async def list_sessions(
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     q: Annotated[str | None, Query(max_length=200, description="Only sessions whose title or transcript contains this (any case).")] = None,
 ) -> SessionPage:
+    """A page of sessions (``limit``, ``offset``) and how many match in all (``total``)."""
     rows, total = await services.sessions.list(limit=limit, offset=offset, q=q or None)
     return SessionPage(items=[SessionOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-@router.get("/{session_id}", response_model=SessionOut)
+@router.get("/{session_id}", response_model=SessionOut, summary="One session", responses=errors_doc(NotFound))
 async def get_session(session_id: str, services: ServicesDep) -> SessionOut:
+    """Its settings, status (``created → live ⇄ paused → ended``) and how much audio it has heard."""
     return SessionOut.of(await services.sessions.get(session_id))
 
 
-@router.delete("/{session_id}", status_code=204)
+@router.delete("/{session_id}", status_code=204, summary="Delete a session", responses=errors_doc(NotFound))
 async def delete_session(session_id: str, services: ServicesDep) -> Response:
+    """With its transcript, translations, speakers and recording; a live audio socket is closed (``1001``)."""
     await services.sessions.delete(session_id)
     return Response(status_code=204)
 
 
-@router.post("/{session_id}/end", response_model=SessionOut)
+@router.post("/{session_id}/end", response_model=SessionOut, summary="End a session",
+             responses=errors_doc(NotFound, Conflict))
 async def end_session(session_id: str, services: ServicesDep) -> SessionOut:
     """End a session that is paused (or live: its audio sockets are finished as by ``stop``, then closed).
     ``409`` when it has already ended."""
     return SessionOut.of(await services.sessions.end(session_id))
 
 
-@router.get("/{session_id}/transcript", responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}})
+@router.get(
+    "/{session_id}/transcript", summary="The transcript, in any of its languages",
+    description="The final segments as JSON, SRT, WebVTT or text; with `lang`, in that translation; with "
+    "`bilingual`, each caption as the original line then the translation. Files are named from the title and "
+    "date. `404` for a language the session was never translated into.",
+    responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}}, **errors_doc(InvalidInput, NotFound)},
+)
 async def get_transcript(
     session_id: str,
     services: ServicesDep,
@@ -202,7 +220,9 @@ async def get_transcript(
     "/{session_id}/audio",
     response_class=StreamingResponse,
     responses={200: {"content": {"audio/wav": {}}}, 206: {"description": "The byte range asked for (`Range: bytes=…`)."},
-               416: {"description": "A range outside the file (`Content-Range: bytes */size`)."}},
+               416: {"model": ErrorBody, "description": "A range outside the file (`Content-Range: bytes */size`)."},
+               **errors_doc(NotFound)},
+    summary="The recording",
 )
 async def get_audio(session_id: str, request: Request, services: ServicesDep) -> Response:
     """The session's recording as 16 kHz mono WAV; byte ranges (``Range``) for seeking; HEAD for its size."""

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
+from livetranslate.api.openapi import errors_doc
+from livetranslate.errors import Conflict, InvalidInput, NotFound
 from livetranslate.exports import speaker_label
 from livetranslate.events import SpeakerSource, SpeakerTimelineEvent, SpeakerUpdateEvent
 from livetranslate.store import crud
@@ -49,8 +51,15 @@ class SpeakerEvents(BaseModel):
     events: list[SpeakerTimelineEvent] = Field(min_length=1, max_length=1000)
 
 
-@router.get("/speakers", response_model=list[SpeakerOut])
+class Accepted(BaseModel):
+    accepted: int = Field(description="How many events were stored.")
+
+
+@router.get("/speakers", response_model=list[SpeakerOut], summary="A session's speakers",
+            responses=errors_doc(NotFound))
 async def list_speakers(session_id: str, services: ServicesDep) -> list[SpeakerOut]:
+    """Each speaker (`S1`, `S2`, ... in order of appearance) with their name and on what evidence
+    (`source`: the meeting, a voiceprint, voice clustering, a person), and how much they spoke."""
     def load():
         with services.db.session() as db:
             crud.get_session(db, session_id=session_id)
@@ -68,25 +77,31 @@ async def list_speakers(session_id: str, services: ServicesDep) -> list[SpeakerO
     ]
 
 
-@router.patch("/speakers/{speaker_id}", response_model=SpeakerUpdateEvent)
+@router.patch("/speakers/{speaker_id}", response_model=SpeakerUpdateEvent, summary="Rename a speaker",
+              responses=errors_doc(NotFound, Conflict))
 async def rename_speaker(
     session_id: str, speaker_id: str, services: ServicesDep, body: Annotated[SpeakerPatch, Body()]
 ) -> SpeakerUpdateEvent:
     """Name (or un-name) a speaker: every segment of theirs follows, live clients get a
-    ``speaker.update`` event."""
+    ``speaker.update`` event. ``409`` when another speaker has that name: merge them instead."""
     return await services.sessions.rename_speaker(session_id, speaker_id, body.name)
 
 
-@router.post("/speakers/{speaker_id}/merge", response_model=SpeakerUpdateEvent)
+@router.post("/speakers/{speaker_id}/merge", response_model=SpeakerUpdateEvent, summary="Merge two speakers",
+             responses=errors_doc(InvalidInput, NotFound))
 async def merge_speaker(
     session_id: str, speaker_id: str, services: ServicesDep, body: Annotated[SpeakerMerge, Body()]
 ) -> SpeakerUpdateEvent:
-    """Two speakers are one person: ``speaker_id``'s segments become ``into``'s."""
+    """Two speakers are one person: ``speaker_id``'s segments become ``into``'s. ``400`` for a
+    speaker merged into itself, ``404`` for an unknown (or merged-away) one."""
     return await services.sessions.merge_speakers(session_id, speaker_id, body.into)
 
 
-@router.post("/speaker-events", status_code=202)
+@router.post("/speaker-events", status_code=202, response_model=Accepted, summary="Add the meeting's speaker timeline",
+             responses=errors_doc(InvalidInput, NotFound, Conflict))
 async def add_speaker_events(session_id: str, services: ServicesDep, body: Annotated[SpeakerEvents, Body()]) -> dict:
-    """The meeting's active-speaker events and named captions, in session media time."""
+    """The meeting's active-speaker events and named captions, in session media time: they name
+    the speakers heard at those times. ``400`` for a time beyond the audio heard so far (plus
+    ``speaker_event_lead_s``), ``409`` once the session has ended."""
     accepted = await services.sessions.speaker_events(session_id, body.events)
     return {"accepted": accepted}

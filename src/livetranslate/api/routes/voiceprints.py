@@ -13,8 +13,9 @@ from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel
 
 from livetranslate.api.deps import ServicesDep
+from livetranslate.api.openapi import errors_doc
 from livetranslate.audio import decode_file
-from livetranslate.errors import InvalidInput, TooLarge
+from livetranslate.errors import Conflict, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 from livetranslate.speakers import Voiceprint
 from livetranslate.store import crud
 from livetranslate.store.models import VoiceprintRow, as_utc
@@ -66,12 +67,18 @@ def _keep(services, row: VoiceprintRow) -> None:
     services.voiceprints.put(Voiceprint.of(row))
 
 
-@router.post("", status_code=201, response_model=VoiceprintOut)
+_SAMPLE_ERRORS = (InvalidInput, TooLarge, UnsupportedMedia)  # what _embed raises
+
+
+@router.post("", status_code=201, response_model=VoiceprintOut, summary="Enroll a voice",
+             responses=errors_doc(*_SAMPLE_ERRORS, Conflict))
 async def enroll(
     services: ServicesDep,
-    name: Annotated[str, Form(description="The person's name, as transcripts should show it.")],
+    name: Annotated[str, Form(min_length=1, max_length=200, description="The person's name, as transcripts show it.")],
     file: Annotated[UploadFile, File(description=_AUDIO)],
 ) -> VoiceprintOut:
+    """Sessions then name this voice when they hear it. Only the embedding is kept, never the
+    audio. ``400`` for too little speech, ``409`` for a name already enrolled (add samples to it)."""
     name = _check_name(name)
     embedding, seconds = await _embed(services, file)
     row = await asyncio.to_thread(
@@ -82,10 +89,11 @@ async def enroll(
     return VoiceprintOut.of(row)
 
 
-@router.post("/verify", response_model=Verification)
+@router.post("/verify", response_model=Verification, summary="Check a sample against an enrolled voice",
+             responses=errors_doc(*_SAMPLE_ERRORS, NotFound))
 async def verify(
     services: ServicesDep,
-    name: Annotated[str, Form(description="The enrolled name to check the sample against.")],
+    name: Annotated[str, Form(min_length=1, max_length=200, description="The enrolled name to check against.")],
     file: Annotated[UploadFile, File(description=_AUDIO)],
 ) -> Verification:
     """Is this sample the voice enrolled as ``name``? ``score`` is the cosine similarity of the
@@ -98,17 +106,21 @@ async def verify(
                         threshold=threshold, speech_seconds=round(seconds, 2))
 
 
-@router.get("", response_model=list[VoiceprintOut])
+@router.get("", response_model=list[VoiceprintOut], summary="The enrolled voices")
 async def list_voiceprints(services: ServicesDep) -> list[VoiceprintOut]:
+    """Their names and how much speech each was enrolled with (never the audio)."""
     return [VoiceprintOut.of(r) for r in await asyncio.to_thread(services.db.call, crud.list_voiceprints)]
 
 
-@router.get("/{voiceprint_id}", response_model=VoiceprintOut)
+@router.get("/{voiceprint_id}", response_model=VoiceprintOut, summary="One enrolled voice",
+            responses=errors_doc(NotFound))
 async def get_voiceprint(voiceprint_id: str, services: ServicesDep) -> VoiceprintOut:
+    """Its name, how much speech and how many samples it was enrolled with."""
     return VoiceprintOut.of(await asyncio.to_thread(services.db.call, crud.get_voiceprint, voiceprint_id=voiceprint_id))
 
 
-@router.post("/{voiceprint_id}/samples", response_model=VoiceprintOut)
+@router.post("/{voiceprint_id}/samples", response_model=VoiceprintOut, summary="Add speech to an enrolled voice",
+             responses=errors_doc(*_SAMPLE_ERRORS, NotFound))
 async def add_sample(
     voiceprint_id: str, services: ServicesDep, file: Annotated[UploadFile, File(description=_AUDIO)]
 ) -> VoiceprintOut:
@@ -123,8 +135,9 @@ async def add_sample(
     return VoiceprintOut.of(row)
 
 
-@router.delete("/{voiceprint_id}", status_code=204)
+@router.delete("/{voiceprint_id}", status_code=204, summary="Forget a voice", responses=errors_doc(NotFound))
 async def delete_voiceprint(voiceprint_id: str, services: ServicesDep) -> Response:
+    """Sessions no longer recognise this voice."""
     await asyncio.to_thread(services.db.call, crud.delete_voiceprint, voiceprint_id=voiceprint_id)
     services.voiceprints.remove(voiceprint_id)
     return Response(status_code=204)
