@@ -260,3 +260,24 @@ def test_every_language_of_the_translate_box_shows_at_phone_width(web, playwrigh
             page.screenshot(path=str(SHOTS / f"translate-box-{url.strip('/#')}-phone-{scheme}.png"), full_page=True)
     finally:
         browser.close()
+
+
+def test_the_spoken_language_cannot_be_ticked_as_a_target(web, playwright):
+    """The server refuses a target equal to the spoken language (422): the boxes say so first."""
+    browser = browser_with(playwright, None)
+    try:
+        page = Page(browser)
+        for url, select, name in (("/#/live", "#language", "target"), ("/#/settings", "#default-language", "default-target")):
+            page.goto(web.base + url)
+            page.wait_for_selector(f'input[name="{name}"][value="es"]')
+            page.select_option(select, "en")
+            assert page.is_disabled(f'input[name="{name}"][value="en"]') and page.is_enabled(f'input[name="{name}"][value="es"]')
+            page.check(f'input[name="{name}"][value="es"]')
+            page.select_option(select, "es")  # now Spanish is spoken: its box is cleared and locked, English opens
+            assert page.is_disabled(f'input[name="{name}"][value="es"]') and not page.is_checked(f'input[name="{name}"][value="es"]')
+            assert page.is_enabled(f'input[name="{name}"][value="en"]')
+            assert "spoken language" in page.get_attribute(f'label:has(input[name="{name}"][value="es"])', "title")
+        page.shot("targets-spoken-locked")
+        assert page.errors == []
+    finally:
+        browser.close()

@@ -54,6 +54,16 @@ export function languageName(code) {
   try { return DISPLAY?.of(code) || code; } catch { return code; }
 }
 
+/** A session is not translated into the language it is spoken in: that box is off and cannot be ticked. */
+export function spokenIsNoTarget(box, spokenLanguage, enabled = true) {
+  for (const input of box.querySelectorAll('input[type="checkbox"]')) {
+    const spoken = Boolean(spokenLanguage) && input.value === spokenLanguage;
+    if (spoken) input.checked = false;
+    input.disabled = spoken || !enabled;
+    input.closest("label").title = spoken ? "The spoken language: captions are already in it" : "";
+  }
+}
+
 export function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;

@@ -1,7 +1,7 @@
 // The Live page: choose the source, languages and title, Start (or Space); captions, the
 // caption delay and the state of the run. A session left running (this tab before a reload,
 // another tab, #/live?session=ID from the Sessions page) is offered to rejoin or to follow.
-import { api, el, clock, languageName } from "./api.js";
+import { api, el, clock, languageName, spokenIsNoTarget } from "./api.js";
 import { Run, RUN_KEY, mySession, lastSession } from "./run.js";
 
 let active = null; // the run in progress: it goes on while you look at other pages
@@ -64,7 +64,7 @@ export async function livePage(root, params = new URLSearchParams()) {
     const on = Boolean(run);
     source.disabled = spoken.disabled = on;
     title.disabled = run?.following ?? false;
-    for (const input of targetBox.querySelectorAll("input")) input.disabled = run?.following ?? false;
+    spokenIsNoTarget(targetBox, run ? run.session.language : spoken.value, !run?.following);
     start.disabled = on;
     stop.disabled = !on || run.stopping;
     stop.textContent = run?.following ? "Stop following" : "Stop";
@@ -124,6 +124,8 @@ export async function livePage(root, params = new URLSearchParams()) {
     (active ? stop : start).click(); // a disabled button ignores the click
   };
   document.addEventListener("keydown", onKey);
+  spoken.addEventListener("change", () => spokenIsNoTarget(targetBox, spoken.value));
+  spokenIsNoTarget(targetBox, spoken.value);
 
   if (active) { // back from another page: the same run, its captions and state
     captionsRoot.replaceWith(active.captions.root);

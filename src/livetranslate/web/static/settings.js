@@ -1,6 +1,6 @@
 // Settings: the defaults of new sessions (stored on the server, applied at once) and what
 // this server runs; a Health panel with its checks and a few live figures from /metrics.
-import { api, el, toast, languageName } from "./api.js";
+import { api, el, toast, languageName, spokenIsNoTarget } from "./api.js";
 
 export async function settingsPage(root) {
   root.replaceChildren(el("h1", {}, "Settings"), el("p", {}, "Loading…"));
@@ -21,6 +21,8 @@ export async function settingsPage(root) {
     Object.keys(settings.server.translation_engines).map((e) => el("option", { value: e, selected: e === d.translation_engine }, e)));
   const targetBox = el("fieldset", { class: "targets", id: "default-targets" }, el("legend", {}, "Translate new sessions into"),
     targets.map((t) => el("label", {}, el("input", { type: "checkbox", value: t, name: "default-target", checked: d.targets.includes(t) }), languageName(t))));
+  language.addEventListener("change", () => spokenIsNoTarget(targetBox, language.value));
+  spokenIsNoTarget(targetBox, language.value);
   const keep = el("input", { type: "text", id: "glossary-keep", value: d.glossary.keep.join(", "), placeholder: "Acme, Kubernetes" });
   const terms = el("textarea", { id: "glossary-terms", rows: 4, cols: 50, placeholder: "standup = es: reunión diaria, fr: point quotidien" });
   terms.value = Object.entries(d.glossary.terms).map(([term, tr]) => `${term} = ${Object.entries(tr).map(([l, v]) => `${l}: ${v}`).join(", ")}`).join("\n");
