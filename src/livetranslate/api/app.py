@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from livetranslate import __version__, metrics
+from livetranslate import __version__, datadir, metrics
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.asr import AsrEngine
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        datadir.hold(settings.data_dir)  # before recovery: it pauses the sessions this directory left live
         if settings.bus_url != "memory://":
             raise ValueError(f"bus_url {settings.bus_url!r} is not supported; supported: memory://")
         if settings.auto_migrate:

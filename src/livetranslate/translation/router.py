@@ -21,6 +21,15 @@ from livetranslate.translation.langid import language_name
 log = logging.getLogger(__name__)
 
 
+_UNAVAILABLE = {
+    "whisper": "it translates speech into English, not text (use it with `transcribe FILE --to en` or a session), "
+    "and needs the multilingual model",
+    "llm": "it needs an OpenAI-compatible endpoint: set LIVETRANSLATE_LLM_BASE_URL (e.g. http://127.0.0.1:11434/v1 "
+    "for Ollama) and LIVETRANSLATE_LLM_MODEL",
+    "apertium": "Apertium is not installed (Debian packages apertium and apertium-eng-spa, ...: scripts/system-deps.sh run)",
+}
+
+
 @dataclass
 class Outcome:
     """What translating one segment into one language came to. ``text`` None with no
@@ -61,14 +70,17 @@ class TranslationRouter:
             out |= {p["target"] for p in pairs}
         return out
 
-    def check(self, language: str | None, targets: list[str], engine: str | None = None) -> None:
+    def check(self, language: str | None, targets: list[str], engine: str | None = None, *, speech: bool = True) -> None:
         """Raise UnsupportedLanguage (listing what is supported) unless every target can be
         translated from ``language`` (from some language, when it is detected). A target may
         not be ``language`` itself nor be named twice; with detection a target may be one of
-        the spoken languages (segments already in it are not translated)."""
-        if engine is not None and engine not in self.engines:
+        the spoken languages (segments already in it are not translated). ``speech``
+        False: text only (the whisper engine translates speech)."""
+        if engine is not None and (engine not in self.engines or (engine == "whisper" and not speech)):
+            available = [n for n in self.engines if speech or n != "whisper"]
             raise UnsupportedLanguage(
-                f"translation engine {engine!r} is not available; available: {', '.join(self.engines) or 'none'}"
+                f"translation engine {engine!r} is not available: {_UNAVAILABLE.get(engine, 'no such engine')}; "
+                f"available: {', '.join(available) or 'none'}"
             )
         twice = sorted({t for t in targets if targets.count(t) > 1})
         if twice:

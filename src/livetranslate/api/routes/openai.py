@@ -17,6 +17,7 @@ from livetranslate.asr import SegmenterOptions
 from livetranslate.asr.files import transcribe_file
 from livetranslate.audio import decode_file
 from livetranslate.errors import InvalidInput, NotReady, TooLarge, UnsupportedLanguage, UnsupportedMedia
+from livetranslate.translation.langid import language_code
 from livetranslate.exports import TranscriptSegment, to_srt, to_vtt
 
 router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
@@ -81,8 +82,9 @@ async def create_transcription(
     """OpenAI's transcription endpoint. No ``language`` (or ``auto``) detects it; ``model`` is
     one of OpenAI's names or the local model's, all served by the local model. ``prompt`` and
     ``temperature`` are accepted and ignored (decoding is greedy)."""
-    if language is None:  # as for sessions: the server's default (None there = detect)
-        language = services.settings.default_language
+    language = language_code(language or "") or None
+    if language == "auto":  # as OpenAI: no language (or "auto") = detect it
+        language = None
     if language is None and not services.engine.can_translate_speech:
         language = services.engine.asr.languages[0]  # an English-only server: nothing to detect
     return await _run(services, "transcribe", file, model, language, response_format, timestamp_granularities)
@@ -128,26 +130,37 @@ async def _run(services, task, file, model, language, response_format, timestamp
         task=task,
     )
     text = " ".join(seg.text for seg in segments)
+    warning = None if segments else _no_speech(language, duration)
+    headers = {"X-LiveTranslate-Warning": warning["message"]} if warning else {}
     if response_format == "text":
-        return Response(text + "\n", media_type="text/plain; charset=utf-8")
+        return Response(text + "\n", media_type="text/plain; charset=utf-8", headers=headers)
     if response_format == "srt":
-        return Response(to_srt(segments), media_type="text/plain; charset=utf-8")
+        return Response(to_srt(segments), media_type="text/plain; charset=utf-8", headers=headers)
     if response_format == "vtt":
-        return Response(to_vtt(segments), media_type="text/plain; charset=utf-8")
+        return Response(to_vtt(segments), media_type="text/plain; charset=utf-8", headers=headers)
+    extra = {"warning": warning} if warning else {}
     if response_format == "json":
-        return Response(json.dumps({"text": text}, ensure_ascii=False), media_type="application/json")
+        return Response(json.dumps({"text": text, **extra}, ensure_ascii=False), media_type="application/json",
+                        headers=headers)
     body = {
         "task": task,
-        "language": detected or language or "en",
+        "language": detected or language or services.engine.asr.languages[0],
         "duration": round(duration, 3),
         "text": text,
         "segments": [_verbose_segment(i, seg) for i, seg in enumerate(segments)],
+        **extra,
     }
     if "word" in (timestamp_granularities or []):
         body["words"] = [
             {"word": w["word"].strip(), "start": w["start"], "end": w["end"]} for seg in segments for w in seg.words
         ]
-    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json")
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
+
+
+def _no_speech(language: str | None, duration: float) -> dict:
+    """What the answer says when nothing was recognised (the text is empty, as OpenAI's)."""
+    hint = f"is the language right (asked for {language!r})? omit it to detect" if language else "is there speech?"
+    return {"code": "no_speech", "message": f"no speech recognised in {duration:.1f} s of audio: {hint}"}
 
 
 def _verbose_segment(i: int, seg: TranscriptSegment) -> dict:

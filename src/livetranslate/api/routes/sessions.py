@@ -176,8 +176,9 @@ async def get_transcript(
     services: ServicesDep,
     format: Annotated[Literal["json", "srt", "vtt", "txt"], Query()] = "json",
     lang: Annotated[
-        LanguageCode | None, Query(description="A target language: the transcript in translation (segments not translated "
-                          "into it keep their original text).")
+        LanguageCode | None, Query(description="A target language: the transcript in translation (a segment not translated "
+                          "into it is marked with its own language, e.g. `[de] …`, and in JSON has `translation: null` "
+                          "and `translation_error`).")
     ] = None,
     bilingual: Annotated[bool, Query(description="With lang: each caption as the original line, then the translation.")] = False,
 ) -> Response:
@@ -189,30 +190,42 @@ async def get_transcript(
             row = crud.get_session(db, session_id=session_id)
             available = crud.translated_languages(db, session_id=session_id)
             translations = crud.translations(db, session_id=session_id, lang=lang) if lang else {}
+            problems = crud.translation_problems(db, session_id=session_id, lang=lang) if lang else {}
             names = {sp.id: sp.name for sp in crud.speakers(db, session_id=session_id)}
-            return row, crud.final_segments(db, session_id=session_id), available, translations, names
+            return row, crud.final_segments(db, session_id=session_id), available, translations, problems, names
 
-    row, rows, available, translations, names = await asyncio.to_thread(load)
+    row, rows, available, translations, problems, names = await asyncio.to_thread(load)
     if lang is not None and lang not in available and lang not in (row.targets or []):
         raise NotFound(
             f"session {session_id!r} has no translation into {lang!r}; available: {available or 'none'}"
         )
+    language_of = {r.id: r.language for r in rows}
+    by_language = {language_of.get(seg_id): why for seg_id, why in problems.items()}  # warned once per pair
     segments = []
     for r in rows:
         seg = TranscriptSegment(
             id=r.id, start=r.start, end=r.end, text=r.text, language=r.language, speaker=r.speaker,
             speaker_name=names.get(r.speaker), words=r.words,
         )
-        t = translations.get(r.id)
-        if lang is not None and t is not None:
-            seg.translation = t.text
-            seg.translation_engine = t.engine
+        if lang is not None:
+            _show_translation(seg, lang, translations.get(r.id), problems.get(r.id) or by_language.get(r.language))
         segments.append(seg)
     meta = SessionOut.of(row).model_dump(mode="json")
     body = render(segments, format, session=meta, lang=lang, bilingual=bilingual)
     suffix = (f".{lang}" if lang else "") + (".bilingual" if bilingual else "")
     disposition = content_disposition(download_name(row, f"{suffix}.{format}"), inline=format == "json")
     return Response(body, media_type=MEDIA_TYPES[format], headers={"Content-Disposition": disposition})
+
+
+def _show_translation(seg: TranscriptSegment, lang: str, row, problem: str | None) -> None:
+    """The segment's translation into ``lang``; a segment spoken in ``lang`` is its own; else
+    why there is none (the export then marks the line with its language)."""
+    if row is not None:
+        seg.translation, seg.translation_engine = row.text, row.engine
+    elif seg.language == lang:
+        seg.translation, seg.translation_engine = seg.text, "none"
+    else:
+        seg.translation_error = problem or f"not translated into {lang}"
 
 
 @router.head("/{session_id}/audio", include_in_schema=False)
