@@ -252,6 +252,7 @@ class _FileJob:
         from livetranslate.asr import SegmenterOptions
         from livetranslate.asr.files import transcribe_file
         from livetranslate.speakers import SessionSpeakers, VoiceEncoder
+        from livetranslate.translation.files import translate_segments
         from livetranslate.vad import SileroVad
 
         s = self.settings
@@ -270,43 +271,15 @@ class _FileJob:
                 by_lang = {}
                 for target in self.targets if segments else []:
                     task = progress.add_task(f"translating → {target}", total=self.duration)
-                    by_lang[target] = await self._translate(
-                        segments, target, detected or "en", lambda t, task=task: progress.update(task, completed=t)
+                    by_lang[target] = await translate_segments(
+                        self.router, segments, self.audio, target, source_default=detected or "en", engine=self.engine,
+                        glossary=s.glossary, context_size=s.translation_context_segments,
+                        on_progress=lambda t, task=task: progress.update(task, completed=t),
                     )
             return segments, detected, by_lang
         finally:
             await self.router.aclose()
             self.asr.stop()
-
-    async def _translate(self, segments, target, source_default, on_progress):
-        """Each segment into ``target``, in order, with the ones before it as context; a
-        segment no engine translated keeps ``translation`` None and says why."""
-        from dataclasses import replace
-
-        from livetranslate.translation import TranslationRequest
-
-        out, context, size = [], [], self.settings.translation_context_segments
-        for seg in segments:
-            source = seg.language or source_default
-            done = replace(seg, translation=seg.text, translation_engine="none")
-            if source != target:
-                outcome = await self.router.translate(
-                    TranslationRequest(
-                        seg.text, source, target, context=tuple(context[-size:]) if size else (),
-                        glossary=self.settings.glossary, audio=self.audio[int(seg.start * 16000) : int(seg.end * 16000)],
-                    ),
-                    self.engine,
-                )
-                why = "; ".join(f"{name} failed: {reason}" for name, reason in outcome.failures)
-                done = replace(
-                    seg, translation=outcome.text, translation_engine=outcome.engine,
-                    translation_error=None if outcome.text is not None
-                    else why or f"no installed engine translates {source} into {target}",
-                )
-            context.append(seg.text)
-            out.append(done)
-            on_progress(seg.end)
-        return out
 
 
 def _progress() -> Progress:
