@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import numpy as np
 import pytest
 
-from tests.conftest import start_server, stop_server
+from tests.conftest import encode, pcm16, start_server, stop_server, stream
 
 # A bounded run for the suite (~30 s on 2 busy cores); by hand, more: LIVETRANSLATE_ST_EXAMPLES=500
 EXAMPLES = int(os.environ.get("LIVETRANSLATE_ST_EXAMPLES", "15"))
@@ -21,24 +22,34 @@ EXAMPLES = int(os.environ.get("LIVETRANSLATE_ST_EXAMPLES", "15"))
 # - positive_data_acceptance (off): the server refuses, with a declared 400/415/422, values no schema
 #   can express: languages and pairs that depend on what is installed, audio that does not decode,
 #   a caption whose end is before its time, a speaker merged into itself, bilingual without lang.
-# - ensure_resource_availability on GET .../audio: a session just created has no recording yet, so
-#   its 404 is the truth, not a lost resource.
+# - ensure_resource_availability on a session's audio and speakers: a session just created has no
+#   recording and no speakers yet, so their 404 is the truth, not a lost resource.
 # - The WebSockets (/v1/sessions/{id}/audio and /events) are not in OpenAPI; tests/api/test_streaming.py
 #   and the protocol page cover them.
-CONFIG = f"""
+# Speakers and voiceprints are reached through a real recorded session and a real enrolled voice
+# (random ids would only ever meet 404).
+CONFIG = """
 workers = 1
 seed = 20261201
 request-timeout = 60
 
 [generation]
-max-examples = {EXAMPLES}
+max-examples = {examples}
 
 [checks.positive_data_acceptance]
 enabled = false
 
 [[operations]]
-include-path = "/v1/sessions/{{session_id}}/audio"
+include-path-regex = "^/v1/sessions/[{{]session_id[}}]/(audio|speakers/)"
 checks.ensure_resource_availability.enabled = false
+
+[[operations]]
+include-path-regex = "^/v1/sessions/[{{]session_id[}}]/(speakers|audio|transcript)"
+parameters = {{ session_id = "{session_id}", speaker_id = "S1" }}
+
+[[operations]]
+include-path-regex = "^/v1/voiceprints/[{{]voiceprint_id[}}]"
+parameters = {{ voiceprint_id = "{voiceprint_id}" }}
 """
 
 
@@ -48,6 +59,19 @@ def api(tmp_path_factory):
     srv = start_server(tmp_path_factory.mktemp("openapi-server"))
     yield srv
     stop_server(srv)
+
+
+@pytest.fixture(scope="module")
+def recorded(api, librivox) -> dict:
+    """A session with a recording and a speaker, and an enrolled voice, for the fuzzer to reach."""
+    session = api.create_session(title="Fuzzed", targets=["es"])
+    stream(api, session["id"], pcm16(librivox[0].audio), chunk_bytes=32000)
+    with api.client() as c:
+        assert [s["id"] for s in c.get(f"/v1/sessions/{session['id']}/speakers").json()] == ["S1"]
+        wav = encode(np.concatenate([c.audio for c in librivox[1:]]), "wav", rate=16000, channels=1)  # > 4 s of speech
+        voice = c.post("/v1/voiceprints", data={"name": "Reader"}, files={"file": ("r.wav", wav)})
+        assert voice.status_code == 201, voice.text
+    return {"session_id": session["id"], "voiceprint_id": voice.json()["id"]}
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +138,9 @@ def test_an_api_path_with_another_method_is_405_with_its_methods(api):
     assert r.status_code == 405 and r.headers["allow"] == "POST"
 
 
-def test_schemathesis_finds_no_response_that_contradicts_the_schema(api, tmp_path):
+def test_schemathesis_finds_no_response_that_contradicts_the_schema(api, recorded, tmp_path):
     config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG)
+    config.write_text(CONFIG.format(examples=EXAMPLES, **recorded))
     st = Path(sys.executable).with_name("st")
     run = subprocess.run(
         # every check is on unless CONFIG turns it off (naming checks here would override CONFIG)

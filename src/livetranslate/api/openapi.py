@@ -36,7 +36,7 @@ __all__ = ["ErrorBody", "errors_doc", "install_docs"]
 ASSETS = "/docs/assets"
 PROTOCOL_URL = "/docs/protocol"
 _ASSET_DIR = files("fastapi_offline") / "static"  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
-_PROTOCOL = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"
+_PROTOCOL = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"  # the checkout (`pip install -e .`)
 # the docs pages may load only from this server: ReDoc's side menu asks a CDN for its maker's logo
 _OFFLINE = {"Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:"}
@@ -174,6 +174,8 @@ def _docs_routes(app: FastAPI) -> APIRouter:
 
     @router.get(PROTOCOL_URL)
     async def protocol() -> HTMLResponse:
+        if not _PROTOCOL.is_file():
+            raise NotFound(f"the protocol page is read from the source tree ({_PROTOCOL}), absent from this install")
         return HTMLResponse(_protocol_html(), headers=_OFFLINE)
 
     return router
