@@ -130,7 +130,7 @@ function line(view, seg) {
   const translated = lang && seg.translation;
   const who = seg.status === "final" ? speakerLabel(seg.speaker, view.names.get(seg.speaker) ?? seg.speaker_name) : "";
   const time = el("button", { type: "button", class: "ghost", title: "Play from here", "aria-label": `Play from ${clock(seg.start)}` }, clock(seg.start));
-  time.addEventListener("click", () => { if (audio) { audio.currentTime = seg.start; audio.play(); } });
+  time.addEventListener("click", () => { if (audio) { audio.currentTime = seg.start; play(audio); } });
   return el("article", { class: "caption", style: `--spk:${seg.status === "final" ? speakerColour(seg.speaker) : "var(--line)"}`,
     "data-segment": seg.id, "data-start": seg.start, "data-end": seg.end, "data-status": seg.status },
     el("div", { class: "who" }, who || "", " ", time),
@@ -213,4 +213,10 @@ function speakerChip(id, s, all, refresh) {
     }
   });
   return form;
+}
+
+
+/** Play, and say why not; a play() cut short by a pause or another seek (AbortError) is no problem. */
+function play(audio) {
+  audio.play().catch((e) => { if (e.name !== "AbortError") toast(`The recording cannot play: ${e.message}`); });
 }
