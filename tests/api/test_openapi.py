@@ -150,3 +150,9 @@ def test_schemathesis_finds_no_response_that_contradicts_the_schema(api, recorde
     out = run.stdout + run.stderr
     assert run.returncode == 0, out[-12000:]
     assert "Tested: " in out and " passed" in out, out[-3000:]
+
+
+def test_a_repeated_query_parameter_is_refused_not_the_last_one_taken(api):
+    r = httpx.get(api.base + "/v1/sessions?limit=5&offset=0&offset=7")
+    assert r.status_code == 422 and r.json()["error"]["message"] == "query.offset: given 2 times; give it once"
+    assert httpx.get(api.base + "/v1/sessions?limit=5&offset=7").json()["offset"] == 7

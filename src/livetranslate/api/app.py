@@ -7,7 +7,8 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
+from starlette.requests import HTTPConnection
 from sqlalchemy.exc import SQLAlchemyError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -81,6 +82,20 @@ def _allowed(app: FastAPI, path: str) -> str:
     fewest = min((params for params, _ in matches), default=0)
     methods = set().union(*(ms for params, ms in matches if params == fewest))
     return ", ".join(sorted(methods))
+
+
+def _one_value_per_query_parameter(conn: HTTPConnection) -> None:
+    """No query parameter of this API takes a list: a repeated one is refused, not the last taken."""
+    route = conn.scope.get("route")
+    if conn.scope["type"] != "http" or route is None:
+        return
+    names = {param.alias for param in route.dependant.query_params}
+    keys = [key for key, _ in conn.query_params.multi_items() if key in names]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise RequestValidationError(
+            [{"loc": ("query", key), "msg": f"given {keys.count(key)} times; give it once"} for key in repeated]
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -166,7 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from livetranslate.api.routes import speakers, streaming, voiceprints
 
     for module in (sessions, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=[Depends(_one_value_per_query_parameter)])
     install_docs(app)
     # the dashboard, at / (after the API: its routes win)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")
