@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 from functools import cache
 from importlib.resources import files
-from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
@@ -18,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
+from livetranslate.web import PROTOCOL
 from livetranslate.errors import (
     Conflict,
     InvalidInput,
@@ -36,7 +36,6 @@ __all__ = ["ErrorBody", "errors_doc", "install_docs"]
 ASSETS = "/docs/assets"
 PROTOCOL_URL = "/docs/protocol"
 _ASSET_DIR = files("fastapi_offline") / "static"  # swagger-ui-bundle.js, swagger-ui.css, redoc.standalone.js
-_PROTOCOL = Path(__file__).resolve().parents[3] / "docs" / "protocol.md"  # the checkout (`pip install -e .`)
 # the docs pages may load only from this server: ReDoc's side menu asks a CDN for its maker's logo
 _OFFLINE = {"Content-Security-Policy": "default-src 'self'; script-src 'self' 'unsafe-inline'; "
             "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:"}
@@ -126,7 +125,7 @@ def _openapi(app: FastAPI) -> dict:
 
 @cache
 def _protocol_html() -> str:
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(_PROTOCOL.read_text(encoding="utf-8"))
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(PROTOCOL.read_text(encoding="utf-8"))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>LiveTranslate — streaming protocol</title><link rel="icon" href="{html.escape(_ICON)}">
@@ -174,8 +173,6 @@ def _docs_routes(app: FastAPI) -> APIRouter:
 
     @router.get(PROTOCOL_URL)
     async def protocol() -> HTMLResponse:
-        if not _PROTOCOL.is_file():
-            raise NotFound(f"the protocol page is read from the source tree ({_PROTOCOL}), absent from this install")
         return HTMLResponse(_protocol_html(), headers=_OFFLINE)
 
     return router

@@ -1,4 +1,4 @@
-"""The two WebSockets of a session (protocol: docs/protocol.md).
+"""The two WebSockets of a session (protocol: livetranslate/web/protocol.md, served at /docs/protocol).
 
 ``/v1/sessions/{id}/audio``  audio in (``start``, binary frames, ``stop``); the session's
                              events out on the same socket, then ``session.ended``.
