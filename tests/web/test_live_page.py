@@ -5,6 +5,7 @@ its column, and the "Translate into" box at phone width."""
 
 from __future__ import annotations
 
+import json
 import time
 import wave
 
@@ -41,11 +42,19 @@ def _stored(web, session_id: str, lang: str | None = None) -> list[dict]:
 
 
 def _wait_paused(web, session_id: str, timeout: float = 120) -> None:
-    """The server finishes the audio of a dropped socket, then pauses the session."""
+    """The server finishes the audio of a dropped socket, then pauses the session: wait for its
+    ``session.status`` event (the events socket replays from ``last_seq``, so none is missed)."""
+    from websockets.sync.client import connect
+
+    row = _session(web, session_id)
+    if row["status"] == "paused":
+        return
     deadline = time.monotonic() + timeout
-    while _session(web, session_id)["status"] != "paused":
-        assert time.monotonic() < deadline, "the session never paused"
-        time.sleep(0.2)
+    with connect(f"{web.ws}/v1/sessions/{session_id}/events?after_seq={row['last_seq']}") as ws:
+        while True:
+            event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if event.get("type") == "session.status" and event["status"] == "paused":
+                return
 
 
 def _session_id(page) -> str:
