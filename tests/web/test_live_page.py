@@ -276,7 +276,8 @@ def test_the_spoken_language_cannot_be_ticked_as_a_target(web, playwright):
     browser = browser_with(playwright, None)
     try:
         page = Page(browser)
-        for url, select, name in (("/#/live", "#language", "target"), ("/#/settings", "#default-language", "default-target")):
+        for url, select, name in (("/#/live", "#language", "target"), ("/#/sessions", "#upload-language", "upload-target"),
+                                  ("/#/settings", "#default-language", "default-target")):
             page.goto(web.base + url)
             page.wait_for_selector(f'input[name="{name}"][value="es"]')
             page.select_option(select, "en")

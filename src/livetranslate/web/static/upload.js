@@ -1,7 +1,7 @@
 // A recording from this computer (picked or dropped) becomes a session: created with its
 // languages, its bytes streamed over the audio socket as a container the server probes
 // ("format": "auto"), with progress, then "stop" and its transcript.
-import { api, el, wsUrl, languageName } from "./api.js";
+import { api, el, wsUrl, languageName, spokenIsNoTarget } from "./api.js";
 
 const CHUNK = 256 * 1024; // under the server's max_frame_bytes (1 MiB)
 const IN_FLIGHT = 2 * 1024 * 1024; // bytes queued on the socket before reading more of the file
@@ -20,6 +20,8 @@ export async function uploadBox() {
     languages.asr.languages.map((l) => el("option", { value: l.code, selected: l.code === defaults.language }, l.name)));
   const targetBox = el("fieldset", { class: "targets", id: "upload-targets" }, el("legend", {}, "Translate into"),
     targets.map((t) => el("label", {}, el("input", { type: "checkbox", value: t, name: "upload-target", checked: defaults.targets.includes(t) }), languageName(t))));
+  spoken.addEventListener("change", () => spokenIsNoTarget(targetBox, spoken.value));
+  spokenIsNoTarget(targetBox, spoken.value);
   const send = el("button", { type: "submit", id: "upload-start" }, "Transcribe");
   const progress = el("progress", { id: "upload-progress", max: 1, value: 0, hidden: true, "aria-label": "Upload progress" });
   const state = el("span", { id: "upload-state", role: "status" });
