@@ -93,3 +93,15 @@ def test_a_line_without_a_translation_is_marked_with_its_language_never_passed_o
     assert data["segments"][1]["translation_error"] == "no installed engine translates de into es"
     bilingual = [s.content for s in srt.parse(render([done, missing], "srt", lang="es", bilingual=True))]
     assert bilingual == ["Good morning.\nBuenos días.", "Guten Tag."]
+
+
+def test_a_long_word_beside_short_ones_leaves_no_cue_empty():
+    # 20 s and three words: three cues, one a word each (a piece without words had no time: IndexError)
+    words = [{"word": " I", "start": 0.0, "end": 1.0}, {"word": " see", "start": 5.0, "end": 6.0},
+             {"word": " extraordinarily", "start": 12.0, "end": 20.0}]
+    seg = TranscriptSegment(id="a", start=0.0, end=20.0, text="I see extraordinarily", language="en", words=words)
+    for timed in (seg, TranscriptSegment(id="a", start=0.0, end=20.0, text=seg.text, language="en")):
+        subs = list(srt.parse(render([timed], "srt")))
+        assert [s.content for s in subs] == ["I", "see", "extraordinarily"]
+        assert subs[-1].end.total_seconds() == 20.0
+    assert [s.start.total_seconds() for s in srt.parse(render([seg], "srt"))] == [0.0, 5.0, 12.0]

@@ -134,16 +134,19 @@ def _pieces_needed(text: str) -> int:
 
 
 def _split_words(text: str, n: int) -> list[str]:
-    """``text`` cut at word boundaries into ``n`` pieces of about equal length (some may be
-    empty when there are fewer words than pieces)."""
+    """``text`` cut at word boundaries into ``n`` pieces of about equal length; none is empty
+    unless there are fewer words than pieces (a long word beside short ones would otherwise
+    leave a piece without words: an empty cue, and no word to take its time from)."""
     words = text.split()
     total = sum(len(w) + 1 for w in words) or 1
     pieces: list[list[str]] = [[] for _ in range(n)]
-    done = 0
-    for w in words:
+    done, last = 0, -1
+    for k, w in enumerate(words):
         i = min(n - 1, int(n * (done + (len(w) + 1) / 2) / total))
+        if len(words) >= n:  # skip no piece, and leave a word for each piece still to come
+            i = max(min(i, last + 1), n - (len(words) - k))
         pieces[i].append(w)
-        done += len(w) + 1
+        done, last = done + len(w) + 1, i
     return [" ".join(p) for p in pieces]
 
 
