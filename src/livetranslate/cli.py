@@ -353,7 +353,7 @@ def languages() -> None:
     from livetranslate.translation.langid import language_name
 
     s = get_settings()
-    spoken = "English (tiny.en)"
+    spoken = f"English ({s.model})"
     if s.multilingual_model:
         spoken += f"; 99 more with {s.multilingual_model} (detection, and speech → English)"
     typer.echo(f"spoken: {spoken}")
