@@ -27,6 +27,23 @@ export function wsUrl(path) {
   return `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
 }
 
+/** A session's events after afterSeq, each once: after a drop it reconnects from the last seq
+ * seen; close() ends it for good (a reconnect already waiting is called off). */
+export function followEvents(id, afterSeq, onEvent) {
+  let last = afterSeq, socket = null, timer = 0, closed = false;
+  const open = () => {
+    socket = new WebSocket(wsUrl(`/v1/sessions/${id}/events?after_seq=${last}`));
+    socket.onmessage = (m) => {
+      const e = JSON.parse(m.data);
+      if (e.seq !== undefined) { if (e.seq <= last) return; last = e.seq; }
+      onEvent(e);
+    };
+    socket.onclose = (e) => { if (!closed && e.code !== 1000) timer = setTimeout(open, 1000); };
+  };
+  open();
+  return { close() { closed = true; clearTimeout(timer); socket.close(); } };
+}
+
 export function toast(message) {
   const el = document.getElementById("toast");
   el.textContent = message;

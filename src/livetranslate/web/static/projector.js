@@ -2,7 +2,7 @@
 // chrome. Language, text size, lines and speaker names are chosen on a bar that shows when the
 // pointer moves or a key is pressed (remembered in this browser). ?lang=es picks the language,
 // ?overlay=1 gives a transparent page for OBS. Follows the session live through the events socket.
-import { api, wsUrl, el, languageName } from "./api.js";
+import { api, followEvents, el, languageName } from "./api.js";
 import { Captions } from "./captions.js";
 
 const STORE = "projector";
@@ -53,19 +53,11 @@ async function start(root, id, params, page) {
     box.style.setProperty("--scale", p.scale);
     box.classList.toggle("with-speakers", p.speakers);
   };
-  let captions = null;
   const connect = () => {
     page.socket?.close();
-    captions = new Captions(box, { targets: lang ? [lang] : [], original: !lang, limit: p.lines });
+    const captions = new Captions(box, { targets: lang ? [lang] : [], original: !lang, limit: p.lines });
     box.replaceChildren();
-    const open = () => {
-      const socket = new WebSocket(wsUrl(`/v1/sessions/${id}/events?after_seq=${captions.lastSeq}`));
-      const mine = captions;
-      page.socket = socket;
-      socket.onmessage = (m) => mine.apply(JSON.parse(m.data));
-      socket.onclose = (e) => { if (!page.closed && page.socket === socket && e.code !== 1000) setTimeout(open, 1000); };
-    };
-    open();
+    page.socket = followEvents(id, 0, (e) => captions.apply(e));
   };
   page.wake = () => {
     bar.classList.remove("idle");

@@ -1,7 +1,7 @@
 // One session: its transcript (original or a translation), following the session while it is
 // live or paused; speakers to rename or merge; the recording, played from any line with the
 // current line and word lit; exports; Resume, End, Rename, Delete.
-import { api, el, clock, toast, wsUrl, languageName } from "./api.js";
+import { api, el, clock, toast, followEvents, languageName } from "./api.js";
 import { speakerColour, speakerLabel } from "./captions.js";
 import { sessionActions, titleForm } from "./sessions.js";
 
@@ -50,7 +50,7 @@ async function show(root, id, params, page) {
     view.audio, chips, box, box.children.length ? null : empty].filter(Boolean));
   if (view.audio) playback(view, box, page);
   if (session.status !== "ended") {
-    follow(page, id, session.last_seq, (e) => {
+    page.socket = followEvents(id, session.last_seq, (e) => {
       if (e.type === "session.status" || e.type === "session.ended") {
         session.status = e.type === "session.ended" ? "ended" : e.status;
         session.audio_seconds = e.audio_seconds;
@@ -76,22 +76,6 @@ function controls(session, lang) {
     session.has_audio ? el("a", { href: `/v1/sessions/${id}/audio`, download: true }, "Audio (WAV)") : null);
   return el("div", { class: "controls" }, session.targets.length ? select : null, downloads,
     el("a", { href: `#/projector/${id}${lang ? `?lang=${lang}` : ""}`, id: "projector-link" }, "Projector view"));
-}
-
-/** The events socket from after_seq on; reconnects after a drop, from the last seq seen. */
-function follow(page, id, afterSeq, handle) {
-  let last = afterSeq;
-  const open = () => {
-    const socket = new WebSocket(wsUrl(`/v1/sessions/${id}/events?after_seq=${last}`));
-    page.socket = socket;
-    socket.onmessage = (m) => {
-      const e = JSON.parse(m.data);
-      if (e.seq !== undefined) { if (e.seq <= last) return; last = e.seq; }
-      handle(e);
-    };
-    socket.onclose = (e) => { if (!page.closed && page.socket === socket && e.code !== 1000) setTimeout(open, 1000); };
-  };
-  open();
 }
 
 function apply(view, box, e) {
