@@ -17,7 +17,7 @@ async function route() {
     a.toggleAttribute("aria-current", a.dataset.nav === parts[0]);
     if (a.dataset.nav === parts[0]) a.setAttribute("aria-current", "page");
   }
-  if (parts[0] === "sessions" && parts[1]) leave = await sessionPage(view, parts[1], params);
+  if (parts[0] === "sessions" && parts[1]) leave = sessionPage(view, parts[1], params);
   else if (parts[0] === "sessions") await sessionsPage(view, params);
   else if (parts[0] === "projector" && parts[1]) leave = projectorPage(view, parts[1], params);
   else if (parts[0] === "settings") leave = await settingsPage(view);

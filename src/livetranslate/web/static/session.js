@@ -7,24 +7,30 @@ import { sessionActions, titleForm } from "./sessions.js";
 
 const SOURCES = { track: "own audio track", meeting: "named by the meeting", voiceprint: "voiceprint", cluster: "told apart by voice", user: "named by you" };
 
-export async function sessionPage(root, id, params) {
-  const page = { socket: null, closed: false, frame: 0 };
+/** Returns at once how to leave the page: a page left (or shown again) before it has loaded draws nothing. */
+export function sessionPage(root, id, params) {
+  const page = { socket: null, closed: false, frame: 0, shown: 0 };
   root.replaceChildren(el("p", {}, "Loading…"));
-  await show(root, id, params, page);
+  show(root, id, params, page);
   return () => { page.closed = true; page.socket?.close(); cancelAnimationFrame(page.frame); };
 }
 
 async function show(root, id, params, page) {
-  page.socket?.close();
-  page.socket = null;
+  const mine = ++page.shown;
   const lang = params.get("lang") || "";
-  let session, transcript, speakers;
+  let session, transcript, speakers, failure;
   try {
     session = await api(`/v1/sessions/${id}`); // first: events after its last_seq are what the transcript may miss
     [transcript, speakers] = await Promise.all([
       api(`/v1/sessions/${id}/transcript${lang ? `?lang=${lang}` : ""}`), api(`/v1/sessions/${id}/speakers`)]);
   } catch (err) {
-    root.replaceChildren(el("p", { class: "error", role: "alert" }, err.message), el("a", { href: "#/sessions" }, "← All sessions"));
+    failure = err;
+  }
+  if (page.closed || mine !== page.shown) return; // left, or a newer showing is on its way
+  page.socket?.close(); // the socket of the showing this one replaces
+  page.socket = null;
+  if (failure) {
+    root.replaceChildren(el("p", { class: "error", role: "alert" }, failure.message), el("a", { href: "#/sessions" }, "← All sessions"));
     return;
   }
   const refresh = () => show(root, id, params, page);
