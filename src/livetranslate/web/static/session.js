@@ -140,7 +140,7 @@ function words(seg) {
 /** While the recording plays: the line and word being heard are lit, the line kept in view. */
 function playback(view, box, page) {
   let current = null;
-  const tick = () => {
+  const light = () => {
     const t = view.audio.currentTime;
     const lines = [...box.children].filter((n) => Number(n.dataset.start) <= t + 0.05 && t < Number(n.dataset.end) + 0.3);
     const now = lines.at(-1) || null;
@@ -153,11 +153,14 @@ function playback(view, box, page) {
     for (const w of box.querySelectorAll(".word[data-now]")) w.removeAttribute("data-now");
     const word = [...(now?.querySelectorAll(".word") || [])].find((w) => Number(w.dataset.start) <= t && t < Number(w.dataset.end));
     word?.setAttribute("data-now", "");
+  };
+  const tick = () => { // one frame loop while playing: a seek while playing starts no second one
+    light();
     if (!view.audio.paused && !page.closed) page.frame = requestAnimationFrame(tick);
   };
-  view.audio.addEventListener("play", () => { page.frame = requestAnimationFrame(tick); });
-  view.audio.addEventListener("seeked", tick);
-  view.audio.addEventListener("pause", tick);
+  view.audio.addEventListener("play", () => { cancelAnimationFrame(page.frame); page.frame = requestAnimationFrame(tick); });
+  view.audio.addEventListener("seeked", light);
+  view.audio.addEventListener("pause", light);
 }
 
 /** A speaker: rename (a name another speaker has offers to merge), or merge into another. */
