@@ -3,9 +3,12 @@ a fake microphone that plays real speech. Screenshots go to test-artifacts/dashb
 
 from __future__ import annotations
 
+import json
+import time
 import wave
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -70,6 +73,29 @@ class Page:
 
     def shot(self, name: str) -> None:
         self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def stored(web, session_id: str, lang: str | None = None) -> list[dict]:
+    """The session's transcript as the server keeps it (translated into lang if given)."""
+    with httpx.Client(base_url=web.base) as c:
+        return c.get(f"/v1/sessions/{session_id}/transcript", params={"lang": lang} if lang else {}).json()["segments"]
+
+
+def wait_paused(web, session_id: str, timeout: float = 120) -> None:
+    """The server finishes the audio of a dropped socket, then pauses the session: wait for its
+    ``session.status`` event (the events socket replays from ``last_seq``, so none is missed)."""
+    from websockets.sync.client import connect
+
+    with httpx.Client(base_url=web.base) as c:
+        row = c.get(f"/v1/sessions/{session_id}").json()
+    if row["status"] == "paused":
+        return
+    deadline = time.monotonic() + timeout
+    with connect(f"{web.ws}/v1/sessions/{session_id}/events?after_seq={row['last_seq']}") as ws:
+        while True:
+            event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if event.get("type") == "session.status" and event["status"] == "paused":
+                return
 
 
 def finals(page) -> list[str]:

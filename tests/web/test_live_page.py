@@ -5,8 +5,6 @@ its column, and the "Translate into" box at phone width."""
 
 from __future__ import annotations
 
-import json
-import time
 import wave
 
 import httpx
@@ -14,7 +12,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import conversation, pcm16, stream
-from tests.web.conftest import SHOTS, Page, browser_with, finals
+from tests.web.conftest import SHOTS, Page, browser_with, finals, stored, wait_paused
 
 FINAL = '#captions .caption[data-status="final"]'
 
@@ -36,27 +34,6 @@ def _session(web, session_id: str) -> dict:
         return c.get(f"/v1/sessions/{session_id}").json()
 
 
-def _stored(web, session_id: str, lang: str | None = None) -> list[dict]:
-    with httpx.Client(base_url=web.base) as c:
-        return c.get(f"/v1/sessions/{session_id}/transcript", params={"lang": lang} if lang else {}).json()["segments"]
-
-
-def _wait_paused(web, session_id: str, timeout: float = 120) -> None:
-    """The server finishes the audio of a dropped socket, then pauses the session: wait for its
-    ``session.status`` event (the events socket replays from ``last_seq``, so none is missed)."""
-    from websockets.sync.client import connect
-
-    row = _session(web, session_id)
-    if row["status"] == "paused":
-        return
-    deadline = time.monotonic() + timeout
-    with connect(f"{web.ws}/v1/sessions/{session_id}/events?after_seq={row['last_seq']}") as ws:
-        while True:
-            event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
-            if event.get("type") == "session.status" and event["status"] == "paused":
-                return
-
-
 def _session_id(page) -> str:
     return page.get_attribute("#links a", "href").rsplit("/", 1)[1]
 
@@ -72,8 +49,8 @@ def _state(page, text: str, timeout: int = 60_000) -> None:
 def _shown_once_and_stored(page, web, session_id: str) -> None:
     shown_ids = page.eval_on_selector_all("#captions .caption", "els => els.map(e => e.dataset.segment)")
     assert len(shown_ids) == len(set(shown_ids))  # no segment twice
-    stored = _stored(web, session_id)
-    assert finals(page) == [s["text"] for s in stored]  # the screen is the stored transcript
+    kept = stored(web, session_id)
+    assert finals(page) == [s["text"] for s in kept]  # the screen is the stored transcript
 
 
 def test_reload_mid_run_offers_rejoin_and_the_same_session_goes_on(web, playwright, speech_wav):
@@ -117,7 +94,7 @@ def test_reload_mid_run_offers_rejoin_and_the_same_session_goes_on(web, playwrig
         assert page.inner_text("#state") == "Ready"
         page.click(f"{offer} .rejoin")
         _state(page, "Live")
-        before = len(_stored(web, session_id))
+        before = len(stored(web, session_id))
         page.wait_for_selector(FINAL)  # the captions so far, from the events socket
         _more_finals(page, before)  # and new ones, captured after the reload
         assert _session_id(page) == session_id and page.input_value("#title") == "Weekly sync"
@@ -125,7 +102,7 @@ def test_reload_mid_run_offers_rejoin_and_the_same_session_goes_on(web, playwrig
         page.click("#stop")
         _state(page, "Session ended")
         _shown_once_and_stored(page, web, session_id)
-        starts = [s["start"] for s in _stored(web, session_id)]
+        starts = [s["start"] for s in stored(web, session_id)]
         assert starts == sorted(starts)  # one timeline: the rejoined audio continues it
         _state(other, "Session ended")
         assert finals(other) == finals(page)
@@ -149,8 +126,9 @@ def test_space_starts_and_stops_and_targets_and_title_change_during_the_run(web,
         assert page.query_selector(f'{FINAL} .line[data-lang="es"]') is None
 
         # a new target: the session translates later segments into it, in a new column
-        page.check('input[name="target"][value="es"]')
-        page.wait_for_function(f"() => fetch('/v1/sessions/{session_id}').then(r => r.json()).then(s => s.targets.includes('es'))")
+        with page.expect_response(lambda r: r.request.method == "PATCH" and r.url.endswith(f"/v1/sessions/{session_id}")) as patched:
+            page.check('input[name="target"][value="es"]')
+        assert "es" in patched.value.json()["targets"] and "es" in _session(web, session_id)["targets"]
         page.wait_for_function(
             f"() => [...document.querySelectorAll('{FINAL} .line[data-lang=es]')].some(l => l.dataset.status === 'final' && l.textContent.length > 5)",
             timeout=90_000,
@@ -158,15 +136,16 @@ def test_space_starts_and_stops_and_targets_and_title_change_during_the_run(web,
         assert page.query_selector(f'.caption[data-segment="{first}"] .line[data-lang="es"]') is None
         # and a title, given during the run
         page.fill("#title", "Renamed while live")
-        page.press("#title", "Enter")
-        page.wait_for_function(f"() => fetch('/v1/sessions/{session_id}').then(r => r.json()).then(s => s.title === 'Renamed while live')")
+        with page.expect_response(lambda r: r.request.method == "PATCH" and r.url.endswith(f"/v1/sessions/{session_id}")):
+            page.press("#title", "Enter")
+        assert _session(web, session_id)["title"] == "Renamed while live"
         page.shot("live-target-added")
 
         page.click("h1")  # focus leaves the fields: Space is the shortcut again
         page.keyboard.press("Space")
         _state(page, "Session ended")
         assert page.is_enabled("#start") and page.is_enabled("#language")
-        translated = [s for s in _stored(web, session_id, "es") if s.get("translation")]
+        translated = [s for s in stored(web, session_id, "es") if s.get("translation")]
         assert translated, "no segment after the change was translated into Spanish"
         _shown_once_and_stored(page, web, session_id)
         assert page.errors == []
@@ -179,8 +158,8 @@ def test_a_paused_session_is_resumed_from_its_link(web, playwright, speech_wav, 
     wav, _ = speech_wav
     session = web.create_session(title="Left paused", targets=[])
     stream(web, session["id"], pcm16(librivox[0].audio), chunk_bytes=32000, stop=False)  # the network failed
-    _wait_paused(web, session["id"])
-    before = len(_stored(web, session["id"]))
+    wait_paused(web, session["id"])
+    before = len(stored(web, session["id"]))
     browser = browser_with(playwright, wav)
     try:
         page = Page(browser)

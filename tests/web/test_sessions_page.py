@@ -4,15 +4,13 @@ speakers, upload a recording, downloads named from the title; and the projector 
 
 from __future__ import annotations
 
-import json
 import threading
 
 import httpx
 import pytest
-from websockets.sync.client import connect
 
 from tests.conftest import conversation, encode, pcm16, stream, wer
-from tests.web.conftest import SHOTS, Page, browser_with
+from tests.web.conftest import SHOTS, Page, browser_with, stored, wait_paused
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +47,9 @@ def two_speakers(web, librivox):
     return session
 
 
-def _wait_paused(web, session_id) -> None:
-    """Until the server has finished the dropped socket's audio and paused the session."""
-    with connect(f"{web.ws}/v1/sessions/{session_id}/events", open_timeout=30) as ws:
-        while not (e := json.loads(ws.recv(timeout=60)))["type"] == "session.status" or e["status"] != "paused":
-            pass
-
-
-def _transcript(web, session_id) -> list[dict]:
-    with httpx.Client(base_url=web.base) as c:
-        return c.get(f"/v1/sessions/{session_id}/transcript").json()["segments"]
-
-
 def test_play_from_a_line_seeks_there_and_lights_the_line_and_word(web, page, long_recording):
     session, duration = long_recording
-    segments = _transcript(web, session["id"])
+    segments = stored(web, session["id"])
     target = min(segments, key=lambda s: abs(s["start"] - 20))
     assert abs(target["start"] - 20) < 3, [s["start"] for s in segments]
     page.goto(f"{web.base}/#/sessions/{session['id']}")
@@ -96,14 +82,14 @@ def test_session_page_follows_a_live_session_and_ends_with_it(web, page, librivo
     page.wait_for_function("() => document.querySelector('#meta')?.textContent.endsWith('ended')", timeout=60_000)
     page.wait_for_selector("#audio")  # the page came back whole: the recording to play
     shown = page.eval_on_selector_all("#transcript .caption .text", "els => els.map(e => e.textContent.trim())")
-    assert shown == [s["text"].strip() for s in _transcript(web, session["id"])]
+    assert shown == [s["text"].strip() for s in stored(web, session["id"])]
     assert wer(text, " ".join(shown)) < 0.3
 
 
 def test_a_paused_session_offers_resume_and_end(web, page, librivox):
     session = web.create_session(title="Left paused")
     stream(web, session["id"], pcm16(librivox[1].audio), chunk_bytes=32000, stop=False)  # the tab went away
-    _wait_paused(web, session["id"])
+    wait_paused(web, session["id"])
     page.goto(f"{web.base}/#/sessions")
     row = f"#sessions tr[data-session='{session['id']}']"
     assert page.inner_text(f"{row} td:nth-child(4)") == "paused"
@@ -114,7 +100,7 @@ def test_a_paused_session_offers_resume_and_end(web, page, librivox):
     assert page.query_selector(f"{row} [data-action=resume]") is None and page.query_selector(f"{row} [data-action=end]") is None
     with httpx.Client(base_url=web.base) as c:
         assert c.get(f"/v1/sessions/{session['id']}").json()["status"] == "ended"
-    assert wer(librivox[1].text, " ".join(s["text"] for s in _transcript(web, session["id"]))) < 0.3
+    assert wer(librivox[1].text, " ".join(s["text"] for s in stored(web, session["id"]))) < 0.3
 
 
 def test_rename_and_delete_a_session(web, page):
@@ -127,8 +113,8 @@ def test_rename_and_delete_a_session(web, page):
     page.wait_for_selector("#title:text('Quarterly review')")
     answers = iter([False, True])  # the first time the person thinks again
     page.on("dialog", lambda d: d.accept() if next(answers) else d.dismiss())
-    page.click("[data-action=delete]")
-    page.wait_for_timeout(500)
+    with page.expect_event("dialog"):  # dismissed: nothing is sent
+        page.click("[data-action=delete]")
     with httpx.Client(base_url=web.base) as c:
         assert c.get(f"/v1/sessions/{session['id']}").json()["title"] == "Quarterly review"
     page.click("[data-action=delete]")
@@ -171,7 +157,7 @@ def test_merge_into_from_the_speaker_menu(web, page, librivox):
     gone = chip.get_attribute("data-speaker")
     chip.query_selector("select.merge").select_option(index=1)
     page.wait_for_function("() => document.querySelectorAll('#speakers .speaker-chip').length === 1")
-    assert gone not in {s["speaker"] for s in _transcript(web, session["id"])}
+    assert gone not in {s["speaker"] for s in stored(web, session["id"])}
 
 
 def test_upload_a_recording_shows_progress_and_opens_its_transcript(web, page, librivox, tmp_path):
