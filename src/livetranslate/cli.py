@@ -241,8 +241,7 @@ class _FileJob:
         s = get_settings()
         audio = decode_file(file)
         asr = AsrEngine.from_settings(s, workers=1, final_lane=False)
-        if language is None and not asr.can_translate_speech:
-            language = asr.asr.languages[0]  # an English-only setup: nothing to detect
+        language = asr.file_language(language)
         asr.check_language(language)
         router = build_router(s, asr)
         router.check(language, targets, engine)

@@ -65,6 +65,9 @@ def test_language_checks(engine):
         english_only.check_language(None)
     with pytest.raises(UnsupportedLanguage, match="supported: en"):
         english_only.check_language("de")
+    # a file (CLI, OpenAI endpoint) without a language: detected, or on an English-only engine English
+    assert engine.file_language(None) is None and english_only.file_language(None) == "en"
+    assert english_only.file_language("de") == "de"  # then refused by check_language
 
 
 def test_detection_choice_candidates_and_prior():

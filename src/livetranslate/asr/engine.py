@@ -181,6 +181,13 @@ class AsrEngine:
     def can_translate_speech(self) -> bool:
         return self._multilingual is not None or self._load_multilingual is not None
 
+    def file_language(self, language: str | None) -> str | None:
+        """The language to transcribe a file in: ``language``, None to detect it; an
+        English-only engine has nothing to detect and takes its own language."""
+        if language is None and not self.can_translate_speech:
+            return self.asr.languages[0]
+        return language
+
     def check_language(self, language: str | None) -> None:
         if language is None and not self.can_translate_speech:
             raise UnsupportedLanguage(

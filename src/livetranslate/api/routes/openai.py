@@ -85,8 +85,7 @@ async def create_transcription(
     language = language_code(language or "") or None
     if language == "auto":  # as OpenAI: no language (or "auto") = detect it
         language = None
-    if language is None and not services.engine.can_translate_speech:
-        language = services.engine.asr.languages[0]  # an English-only server: nothing to detect
+    language = services.engine.file_language(language)
     return await _run(services, "transcribe", file, model, language, response_format, timestamp_granularities)
 
 
