@@ -7,21 +7,30 @@ import { settingsPage } from "./settings.js";
 
 const view = document.getElementById("view");
 let leave = null;
+let current = 0;
 
+/** Each navigation draws into a box of its own: a page still loading when the next navigation
+ * comes draws into a box no longer shown, and is left as soon as it hands back its leave(). */
 async function route() {
   const [path, query] = (location.hash.slice(1) || "/live").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean);
+  const mine = ++current;
   if (leave) { leave(); leave = null; }
   for (const a of document.querySelectorAll("[data-nav]")) {
     a.toggleAttribute("aria-current", a.dataset.nav === parts[0]);
     if (a.dataset.nav === parts[0]) a.setAttribute("aria-current", "page");
   }
-  if (parts[0] === "sessions" && parts[1]) leave = sessionPage(view, parts[1], params);
-  else if (parts[0] === "sessions") await sessionsPage(view, params);
-  else if (parts[0] === "projector" && parts[1]) leave = projectorPage(view, parts[1], params);
-  else if (parts[0] === "settings") leave = await settingsPage(view);
-  else leave = await livePage(view, params);
+  const box = document.createElement("div");
+  view.replaceChildren(box);
+  let left;
+  if (parts[0] === "sessions" && parts[1]) left = sessionPage(box, parts[1], params);
+  else if (parts[0] === "sessions") left = await sessionsPage(box, params);
+  else if (parts[0] === "projector" && parts[1]) left = projectorPage(box, parts[1], params);
+  else if (parts[0] === "settings") left = await settingsPage(box);
+  else left = await livePage(box, params);
+  if (mine === current) leave = left ?? null;
+  else left?.(); // a newer navigation began while this page loaded
 }
 
 const theme = localStorage.getItem("theme");
