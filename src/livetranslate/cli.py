@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 from pathlib import Path
 from typing import Annotated, Optional
@@ -17,7 +16,19 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from livetranslate import __version__
 from livetranslate.settings import default_data_dir, get_settings
 
-_DATA = os.environ.get("LIVETRANSLATE_DATA_DIR") or str(default_data_dir())
+
+
+def _data_dir() -> str:
+    """The data directory as the commands will use it (environment, .env, else per user)."""
+    from pydantic import ValidationError
+
+    try:
+        return str(get_settings().data_dir)
+    except ValidationError:  # the command run will say what is wrong; help still shows the default
+        return str(default_data_dir())
+
+
+_DATA = _data_dir()
 app = typer.Typer(
     add_completion=False,
     help="LiveTranslate: real-time speech transcription and translation, offline on one machine.\n\n"
