@@ -10,6 +10,7 @@ real-time factor (CPU seconds per audio second) and its resident memory.
     .venv/bin/python bench/stream_bench.py --quick         # CI-sized (~1 min), prints only
     .venv/bin/python bench/stream_bench.py --write BENCHMARKS.md
     .venv/bin/python bench/stream_bench.py --peer          # side by side with WhisperLive
+    .venv/bin/python bench/stream_bench.py --corpus long   # ~2 min continuous speech at 48 kHz
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +49,37 @@ SENTENCES = [
     "Thanks, that's all from me for today.",
 ]
 GAP_S = 1.5
+# Long-form corpus: paragraphs read without a pause between sentences, each in its own voice.
+PARAGRAPHS = [
+    (["-v", "en-us", "-s", "160"], [
+        "The committee met on a cold morning to review the plans for the new library.",
+        "Everyone agreed that the old building had served the town well for many years.",
+        "The roof leaked in winter and the reading rooms were far too small for the children.",
+        "After a long discussion they decided to ask the architect for a second design.",
+        "The mayor promised to present the proposal to the council before the end of the month.",
+    ]),
+    (["-v", "en+f3", "-s", "150"], [
+        "Our travel plans changed when the train to the coast was cancelled without warning.",
+        "We rented a small car at the station and drove along the river instead.",
+        "The road climbed slowly through the hills and the villages grew quieter as we went.",
+        "By the evening we had reached a farmhouse where an old couple offered us dinner.",
+        "They told us stories about the valley until the fire burned down and we went to sleep.",
+    ]),
+    (["-v", "en-gb", "-s", "170"], [
+        "Good software is written twice, once to understand the problem and once to solve it.",
+        "The first version teaches you where the hard parts are hiding.",
+        "The second version is shorter because you finally know what really matters.",
+        "Teams that skip this step often carry the mistakes of the first attempt for years.",
+        "So take the time to throw away your prototype and start again with a clear head.",
+    ]),
+    (["-v", "en+m3", "-s", "160"], [
+        "The weather service expects heavy rain across the northern region tomorrow afternoon.",
+        "Drivers should leave early and avoid the mountain roads if they can.",
+        "Schools will stay open, but outdoor sports have been moved to next week.",
+        "The storm should pass by the weekend, bringing clear skies and cooler air.",
+        "Farmers are pleased, because the fields have been dry since the beginning of summer.",
+    ]),
+]
 PEER_VENV = ROOT / "bench" / ".venv-whisperlive"
 WHISPERLIVE_MODEL = ""  # set in main: the tiny.en directory both systems load
 CHUNK_S = 0.1
@@ -61,12 +94,26 @@ class Utt:
 
 @dataclass
 class Corpus:
-    audio: np.ndarray
+    audio: np.ndarray  # 16 kHz mono float
     utts: list[Utt]
+    rate: int = 16000  # the rate it is sent at
+    continuous: bool = False  # no silence between utterances: transcribe it offline in one piece
 
     @property
     def reference(self) -> str:
         return " ".join(u.text for u in self.utts)
+
+    @cached_property
+    def pcm(self) -> bytes:
+        """The audio as sent: 16-bit PCM at ``rate`` (resampled with PyAV)."""
+        if self.rate == 16000:
+            return to_pcm16(self.audio)
+        import av
+
+        frame = av.AudioFrame.from_ndarray(self.audio[None, :].astype(np.float32), format="flt", layout="mono")
+        frame.sample_rate = 16000
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=self.rate)
+        return b"".join(f.to_ndarray().tobytes() for f in resampler.resample(frame) + resampler.resample(None))
 
 
 def normalize(text: str) -> str:
@@ -81,21 +128,28 @@ def wer(ref: str, hyp: str) -> float:
     return jiwer.wer(normalize(ref), normalize(hyp))
 
 
+def _librivox() -> list[tuple[np.ndarray, str]]:
+    clips = []
+    for line in (LIBRIVOX / "transcription").read_text().splitlines():
+        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
+        if m:
+            clips.append((decode_file(LIBRIVOX / f"{m.group(2)}.wav"), m.group(1)))
+    return clips
+
+
+def _espeak(text: str, voice: list[str]) -> np.ndarray:
+    with tempfile.TemporaryDirectory(prefix="bench-espeak-") as tmp:
+        wav = Path(tmp) / "s.wav"
+        subprocess.run(["espeak-ng", *voice, "-w", str(wav), text], check=True)
+        return decode_file(wav)
+
+
 def build_corpus(quick: bool) -> Corpus:
     """LibriVox recordings and espeak-ng meeting sentences, joined by silence; each
     utterance's speech end is found by Silero VAD offline (the ground truth for latency)."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    clips: list[tuple[np.ndarray, str]] = []
-    for line in (LIBRIVOX / "transcription").read_text().splitlines():
-        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
-        if m:
-            clips.append((decode_file(LIBRIVOX / f"{m.group(2)}.wav"), m.group(1)))
-    tmp = Path(tempfile.mkdtemp(prefix="bench-espeak-"))
-    for i, text in enumerate(SENTENCES):
-        wav = tmp / f"{i}.wav"
-        subprocess.run(["espeak-ng", "-s", "160", "-w", str(wav), text], check=True)
-        clips.append((decode_file(wav), text))
+    clips = _librivox() + [(_espeak(text, ["-s", "160"]), text) for text in SENTENCES]
     if quick:
         clips = clips[:3] + clips[5:8]
     gap = np.zeros(int(GAP_S * 16000), np.float32)
@@ -110,9 +164,28 @@ def build_corpus(quick: bool) -> Corpus:
     return Corpus(np.concatenate(parts), utts)
 
 
+def build_long_corpus() -> Corpus:
+    """The LibriVox recordings and espeak-ng paragraphs (one sentence after another) back to back:
+    each clip is cut to its speech (Silero VAD, 100 ms pad), then joined without a gap, so the
+    only pauses are the readers' own. An utterance ends where the next clip begins."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    clips = _librivox() + [(_espeak(text, voice), text) for voice, texts in PARAGRAPHS for text in texts]
+    gap = np.zeros(int(GAP_S * 16000), np.float32)
+    parts, utts, t = [gap], [], GAP_S
+    for audio, text in clips:
+        ts = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=1000, speech_pad_ms=100))
+        speech = audio[ts[0]["start"] : ts[-1]["end"]]
+        utts.append(Utt(text, t, t + speech.size / 16000))
+        parts.append(speech)
+        t += speech.size / 16000
+    return Corpus(np.concatenate([*parts, gap]), utts, rate=48000, continuous=True)
+
+
 @dataclass
 class StreamStats:
     final_latency: list[float] = field(default_factory=list)
+    final_lag: list[float] = field(default_factory=list)  # each final's arrival after its utterance was cut
     draft_latency: list[float] = field(default_factory=list)
     text: str = ""
     late_or_missing: int = 0
@@ -127,10 +200,10 @@ async def run_stream(ws_base: str, http, corpus: Corpus, delay: float) -> Stream
     sid = r.json()["id"]
     stats = StreamStats()
     finals: list[tuple[float, dict]] = []
-    pcm = to_pcm16(corpus.audio)
-    step = int(CHUNK_S * 16000) * 2
+    pcm = corpus.pcm
+    step = int(CHUNK_S * corpus.rate) * 2
     async with websockets.connect(f"{ws_base}/v1/sessions/{sid}/audio", max_size=None) as ws:
-        await ws.send(json.dumps({"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}))
+        await ws.send(json.dumps({"type": "start", "format": "pcm_s16le", "sample_rate": corpus.rate, "channels": 1}))
         t0 = time.monotonic()
 
         async def sender():
@@ -167,6 +240,8 @@ def _score_finals(stats: StreamStats, corpus: Corpus, finals: list[tuple[float, 
         else:
             stats.late_or_missing += 1
     stats.text = " ".join(text for _, _, _, text in sorted(finals, key=lambda f: f[1]))
+    # the finals of one utterance arrive together: their latest end is where the server cut it
+    stats.final_lag = [t - max(e for t2, _, e, _ in finals if abs(t2 - t) <= 0.1) for t, _, _, _ in finals]
 
 
 async def run_stream_whisperlive(ws_base: str, _http, corpus: Corpus, delay: float) -> StreamStats:
@@ -237,9 +312,10 @@ def offline_transcript(corpus: Corpus) -> str:
     from livetranslate.asr.models import model_path
 
     model = WhisperModel(str(model_path("tiny.en", ROOT / "data" / "models")), device="cpu", compute_type="int8", cpu_threads=2)
+    spans = [(0.0, corpus.audio.size / 16000)] if corpus.continuous else [(u.start - 0.3, u.end + 0.3) for u in corpus.utts]
     texts = []
-    for u in corpus.utts:
-        a = corpus.audio[int((u.start - 0.3) * 16000) : int((u.end + 0.3) * 16000)]
+    for start, end in spans:
+        a = corpus.audio[int(start * 16000) : int(end * 16000)]
         segs, _ = model.transcribe(a, language="en", beam_size=1, condition_on_previous_text=False)
         texts.append(" ".join(s.text.strip() for s in segs))
     return " ".join(texts)
@@ -321,6 +397,7 @@ async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> d
         "draft_p50": float(np.percentile(drafts, 50)) if drafts else float("nan"),
         "wer": float(np.mean([wer(corpus.reference, r.text) for r in results])),
         "texts": [r.text for r in results],
+        "per_stream": {"worst": [r.final_latency for r in results], "lag_worst": [r.final_lag for r in results]},
         "missing": sum(r.late_or_missing for r in results),
         "errors": sum(len(r.errors) for r in results),
         "rtf": cpu / audio_s,
@@ -335,7 +412,7 @@ def write_section(path: Path, heading: str, report: str, before: str | None = No
     start = doc.find(heading)
     if start >= 0:
         end = doc.find("\n## ", start + 1)
-        doc = doc[:start] + report + (doc[end + 1 :] if end >= 0 else "")
+        doc = doc[:start] + (report.rstrip("\n") + "\n\n" + doc[end + 1 :] if end >= 0 else report)
     else:
         end = doc.find(f"\n{before}") if before else -1
         doc = doc[: end + 1] + report + "\n" + doc[end + 1 :] if end >= 0 else doc.rstrip() + "\n\n" + report
@@ -384,28 +461,37 @@ def sustained(rows: list[dict], system: str) -> int:
     return best
 
 
-def main() -> None:
-    global WHISPERLIVE_MODEL
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--streams", type=int, nargs="+", default=None, help="concurrent streams to measure")
-    ap.add_argument("--quick", action="store_true", help="small corpus, N=1: a CI-sized check")
-    ap.add_argument("--peer", action="store_true", help="also run WhisperLive (bench/peer/setup-whisperlive.sh)")
-    ap.add_argument("--write", type=Path, help="replace the streaming section of this markdown file")
-    ap.add_argument("--json", type=Path, help="also write the rows as JSON here (input of bench/plot.py)")
-    ap.add_argument("--plot", type=Path, help="also draw latency against streams to this PNG (needs matplotlib)")
-    args = ap.parse_args()
-    streams = args.streams or ([1] if args.quick else [1, 2, 4])
-    from livetranslate.asr.models import model_path
+def worst_stream(per_stream: list[list[float]], name: str) -> dict:
+    """The stream with the highest p95 (1-based), and its p50."""
+    p95 = [float(np.percentile(x, 95)) if x else float("inf") for x in per_stream]
+    k = int(np.argmax(p95))
+    p50 = float(np.percentile(per_stream[k], 50)) if per_stream[k] else float("nan")
+    return {f"{name}_stream": k + 1, f"{name}_p50": p50, f"{name}_p95": p95[k]}
 
-    WHISPERLIVE_MODEL = str(model_path("tiny.en", ROOT / "data" / "models"))
-    systems = ["livetranslate"] + (["whisperlive"] if args.peer else [])
-    if args.peer and not (PEER_VENV / "bin" / "python").exists():
-        raise SystemExit("run bench/peer/setup-whisperlive.sh first")
 
-    corpus = build_corpus(args.quick)
-    print(f"corpus: {len(corpus.utts)} utterances, {corpus.audio.size / 16000:.1f} s per stream", flush=True)
-    offline = offline_transcript(corpus)
-    offline_wer = wer(corpus.reference, offline)
+def _pooled(per_stream: list[list[float]], name: str) -> dict:
+    pooled = [x for s in per_stream for x in s]
+    return {f"{name}_p50": float(np.percentile(pooled, 50)), f"{name}_p95": float(np.percentile(pooled, 95))}
+
+
+def long_table(rows: list[dict]) -> str:
+    lines = [
+        "| system | streams | final after the cut p50 / p95 (s) | worst stream: after the cut p50 / p95 (s) | after sentence end p50 / p95 (s) | worst stream: after sentence end p50 / p95 (s) | draft p50 (s) | WER | streamed vs offline | missing finals | server CPU / audio s | server RSS peak (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['system']} | {r['streams']} | {r['lag_p50']:.2f} / {r['lag_p95']:.2f} | "
+            f"{r['lag_worst_p50']:.2f} / {r['lag_worst_p95']:.2f} (#{r['lag_worst_stream']}) | "
+            f"{r['final_p50']:.2f} / {r['final_p95']:.2f} | {r['worst_p50']:.2f} / {r['worst_p95']:.2f} (#{r['worst_stream']}) | "
+            f"{r['draft_p50']:.2f} | {r['wer'] * 100:.1f} % | {r['wer_vs_offline'] * 100:.1f} % | {r['missing']} | "
+            f"{r['rtf']:.3f} | {r['rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def run_all(systems: list[str], streams: list[int], corpus: Corpus, offline: str) -> list[dict]:
+    """Each N, each system in a fresh server process; a row per (N, system), printed as it comes."""
     rows = []
     for n in streams:
         for system in systems:  # alternating, so drift of the machine hits both alike
@@ -417,8 +503,92 @@ def main() -> None:
                     proc.terminate()
                     proc.wait(30)
             row["wer_vs_offline"] = float(np.mean([wer(offline, t) for t in row.pop("texts")]))
+            per_stream = row.pop("per_stream")
+            if corpus.continuous:
+                row.update(_pooled(per_stream["lag_worst"], "lag"))
+                for name, latencies in per_stream.items():
+                    row.update(worst_stream(latencies, name))
             rows.append(row)
             print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+    return rows
+
+
+METHOD = (
+    "Final latency: from the end of speech (Silero VAD on the source file) to the arrival of the first "
+    "final (WhisperLive: `completed`) segment covering it. Draft latency: from the end of the audio a draft "
+    "covers to its arrival. WER is against the reference transcripts; *streamed vs offline* is the WER of the "
+    "streamed transcript measured against faster-whisper's own offline transcription of the same recordings with "
+    "the same model. Server CPU / audio s: CPU seconds the server spent per second of audio (real-time factor). "
+    "Each system runs in a fresh server process for each N.\n"
+)
+CORE_HEADING = "## Streaming (issue: core)"
+LONG_HEADING = "## Streaming, long-form continuous speech (issue 13)"
+
+
+def core_report(rows: list[dict], corpus: Corpus, offline_wer: float, systems: list[str], command: str) -> str:
+    summary = "\n".join(
+        f"- {system}: sustains **{sustained(rows, system)}** concurrent real-time streams "
+        "(final p95 ≤ 2 s, no missing final, WER within 2 points of its single-stream figure)"
+        for system in systems
+    )
+    return (
+        f"{CORE_HEADING}\n\nCommand: `{command}`  \nMachine: {machine()}  \n"
+        f"Model: tiny.en (CTranslate2 int8, bundled) for every system, default settings.  \n"
+        f"Corpus per stream: {len(corpus.utts)} utterances (5 LibriVox recordings + espeak-ng meeting sentences), "
+        f"{corpus.audio.size / 16000:.0f} s, sent in {CHUNK_S * 1000:.0f} ms chunks at real-time pace; "
+        f"the same model offline scores {offline_wer * 100:.1f} % WER on it.\n\n"
+        + table(rows, offline_wer)
+        + "\n\n" + summary
+        + "\n\n" + METHOD
+    )
+
+
+def long_report(rows: list[dict], corpus: Corpus, offline_wer: float, command: str) -> str:
+    return (
+        f"{LONG_HEADING}\n\nCommand: `{command}`  \nMachine: {machine()}  \n"
+        f"Model: tiny.en (CTranslate2 int8, bundled), default settings.  \n"
+        f"Corpus per stream: {corpus.audio.size / 16000:.0f} s of continuous speech, {len(corpus.utts)} utterances: "
+        f"the 5 LibriVox recordings and {len(PARAGRAPHS)} espeak-ng paragraphs in {len(PARAGRAPHS)} voices, each cut to "
+        f"its speech and joined back to back with no gap (the only pauses are the readers' own), resampled to "
+        f"{corpus.rate // 1000} kHz (PyAV) and sent as `pcm_s16le` at {corpus.rate} Hz in {CHUNK_S * 1000:.0f} ms chunks "
+        f"at real-time pace; the same model offline (one pass over the whole recording) scores {offline_wer * 100:.1f} % WER on it.\n\n"
+        + long_table(rows)
+        + "\n\n*After the cut*: each final segment's arrival after the end (in the stream) of the utterance it belongs to "
+        "(the latest end among the finals arriving within 0.1 s of it). An utterance that reaches `max_utterance_s` is "
+        "cut at the deepest pause of its second half, so this holds the wait from that cut to the decision (up to half "
+        "of `max_utterance_s`) as well as the server's own delay. *After sentence end*: the core section's rule "
+        "below, with an utterance ending where the next one begins; in continuous speech a sentence's final comes only "
+        "when the server cuts the utterance (at a pause or `max_utterance_s`), so this counts that wait too, and a final "
+        "ending up to 0.5 s before a sentence's end counts for it. p50/p95 pool every stream; *worst stream* is the "
+        "stream with the highest p95 (its number in parentheses), with its own p50. " + METHOD
+    )
+
+
+def main() -> None:
+    global WHISPERLIVE_MODEL
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--streams", type=int, nargs="+", default=None, help="concurrent streams to measure")
+    ap.add_argument("--quick", action="store_true", help="small corpus, N=1: a CI-sized check")
+    ap.add_argument("--corpus", choices=["short", "long"], default="short",
+                    help="short: utterances with gaps, 16 kHz (default); long: ~2 min continuous speech at 48 kHz")
+    ap.add_argument("--peer", action="store_true", help="also run WhisperLive (bench/peer/setup-whisperlive.sh)")
+    ap.add_argument("--write", type=Path, help="replace this corpus's streaming section of this markdown file")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here (input of bench/plot.py)")
+    ap.add_argument("--plot", type=Path, help="also draw latency against streams to this PNG (needs matplotlib)")
+    args = ap.parse_args()
+    streams = args.streams or ([1] if args.quick else [1, 2, 4])
+    from livetranslate.asr.models import model_path
+
+    WHISPERLIVE_MODEL = str(model_path("tiny.en", ROOT / "data" / "models"))
+    systems = ["livetranslate"] + (["whisperlive"] if args.peer else [])
+    if args.peer and not (PEER_VENV / "bin" / "python").exists():
+        raise SystemExit("run bench/peer/setup-whisperlive.sh first")
+
+    corpus = build_long_corpus() if args.corpus == "long" else build_corpus(args.quick)
+    print(f"corpus: {len(corpus.utts)} utterances, {corpus.audio.size / 16000:.1f} s per stream", flush=True)
+    offline = offline_transcript(corpus)
+    offline_wer = wer(corpus.reference, offline)
+    rows = run_all(systems, streams, corpus, offline)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=1))
@@ -426,31 +596,16 @@ def main() -> None:
         from plot import plot
 
         plot(rows, args.plot)
-    command = "python bench/stream_bench.py " + " ".join(sys.argv[1:])
-    summary = "\n".join(
-        f"- {system}: sustains **{sustained(rows, system)}** concurrent real-time streams "
-        "(final p95 ≤ 2 s, no missing final, WER within 2 points of its single-stream figure)"
-        for system in systems
-    )
-    report = (
-        f"## Streaming (issue: core)\n\nCommand: `{command.strip()}`  \nMachine: {machine()}  \n"
-        f"Model: tiny.en (CTranslate2 int8, bundled) for every system, default settings.  \n"
-        f"Corpus per stream: {len(corpus.utts)} utterances (5 LibriVox recordings + espeak-ng meeting sentences), "
-        f"{corpus.audio.size / 16000:.0f} s, sent in {CHUNK_S * 1000:.0f} ms chunks at real-time pace; "
-        f"the same model offline scores {offline_wer * 100:.1f} % WER on it.\n\n"
-        + table(rows, offline_wer)
-        + "\n\n" + summary
-        + "\n\nFinal latency: from the end of speech (Silero VAD on the source file) to the arrival of the first "
-        "final (WhisperLive: `completed`) segment covering it. Draft latency: from the end of the audio a draft "
-        "covers to its arrival. WER is against the reference transcripts; *streamed vs offline* is the WER of the "
-        "streamed transcript measured against faster-whisper's own offline transcription of the same recordings with "
-        "the same model. Server CPU / audio s: CPU seconds the server spent per second of audio (real-time factor). "
-        "Each system runs in a fresh server process for each N.\n"
-    )
+    command = ("python bench/stream_bench.py " + " ".join(sys.argv[1:])).strip()
+    if corpus.continuous:
+        report = long_report(rows, corpus, offline_wer, command)
+    else:
+        report = core_report(rows, corpus, offline_wer, systems, command)
     print()
     print(report)
     if args.write:
-        write_section(args.write, "## Streaming (issue: core)", report)
+        heading = LONG_HEADING if corpus.continuous else CORE_HEADING
+        write_section(args.write, heading, report, before=None if heading == CORE_HEADING else "## Translation")
 
 
 if __name__ == "__main__":
