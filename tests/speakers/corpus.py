@@ -99,11 +99,35 @@ def rttm_turns(path: Path) -> list[Turn]:
     return out
 
 
+# --- one reader
+
+
+def librivox_reader(gap: float = 0.9) -> Conversation:
+    """The five LibriVox clips (one reader, Debian's pocketsphinx-testdata) joined with
+    ``gap`` s of silence: one voice that must stay one speaker."""
+    from livetranslate.audio import decode_file
+    from tests.conftest import LIBRIVOX
+
+    parts, turns, t = [np.zeros(SR // 2, np.float32)], [], 0.5
+    for line in (LIBRIVOX / "transcription").read_text().splitlines():
+        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
+        if m:
+            audio = decode_file(LIBRIVOX / f"{m.group(2)}.wav")
+            turns.append(Turn("reader", round(t, 3), round(t + audio.size / SR, 3), m.group(1)))
+            parts += [audio, np.zeros(int(gap * SR), np.float32)]
+            t += audio.size / SR + gap
+    return Conversation("librivox-reader", np.concatenate(parts), turns)
+
+
 # --- synthetic conversations
 
 VOICES = ["en-us+m3", "en-gb-scotland+f4", "en-us+edward", "en-us+Andy", "en-us+belinda", "en-us+klatt"]
 """espeak-ng voices chosen to sound apart to the voice encoder (mean cosine between two of
-them 0.58–0.76; between two lines of one voice 0.91–0.94)."""
+them 0.58–0.76; between two lines of one voice 0.91–0.94). Used for tuning."""
+HELD_OUT_VOICES = ["en-us+m6", "en-us+f1", "en-gb-x-rp+f2", "en-us-nyc+m2", "en-029+f3", "en-us+john",
+                   "en-us+Alicia", "en-us+m2"]
+"""Other espeak-ng voices (both sexes, American, British, New York and Caribbean accents),
+never used to tune the clustering: the held-out set speaks with these."""
 LINES = [
     "Good morning everyone, let's start with the quarterly numbers.",
     "Sales are up eight percent, mostly from the new contracts in the north.",
@@ -118,45 +142,137 @@ LINES = [
     "One more thing, the customer survey closes on Thursday.",
     "Thanks everyone, that's all for today.",
 ]
+PASSAGE = [
+    "The old lighthouse stood at the edge of the cliff for more than two hundred years.",
+    "Every evening the keeper climbed the narrow stairs and lit the great lamp at the top.",
+    "Ships passing in the night relied on its beam to steer clear of the rocks below.",
+    "In winter the storms were so fierce that waves reached the windows of the lower rooms.",
+    "The keeper kept a journal of every vessel he saw and the weather of each day.",
+    "Years later, historians found those journals in a box beneath the floorboards.",
+    "They learned that the keeper had once rescued a whole crew from a sinking fishing boat.",
+    "The village still tells that story to children on the anniversary of the wreck.",
+    "Today the lamp is electric, and no one needs to climb the stairs at dusk.",
+    "Still, visitors come from far away to stand where the keeper stood and watch the sea.",
+]
+"""A long read passage: single-voice recordings and long meeting turns."""
 
 
 def _speak(text: str, voice: str, out: Path) -> np.ndarray:
+    """``voice``: an espeak-ng voice, ``@P`` after it for pitch P (0–99; a woman's pitch
+    on a Klatt voice, whose variants are all men)."""
     from livetranslate.audio import decode_file
 
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "-w", str(out), text], check=True)
+    voice, _, pitch = voice.partition("@")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "155", "-p", pitch or "50", "-w", str(out), text], check=True)
     audio = decode_file(out)
     voiced = np.flatnonzero(np.abs(audio) > 0.01)  # espeak pads with silence: keep the speech
     return audio[max(voiced[0] - 800, 0) : voiced[-1] + 800] if voiced.size else audio
 
 
-def synthetic_conversation(
-    speakers: int, turns: int = 12, *, seed: int = 0, gaps: tuple[float, ...] = (0.15, 0.4, 1.0)
-) -> Conversation:
-    """``turns`` lines, spoken in turn by ``speakers`` espeak-ng voices (never the same voice
-    twice in a row), separated by gaps drawn from ``gaps`` (short ones keep two speakers
-    inside one VAD utterance)."""
+def _need_espeak() -> None:
     if shutil.which("espeak-ng") is None:
         raise RuntimeError("espeak-ng is missing: run `make test` (it installs the test packages)")
+
+
+def single_voice(voice: str, sentences: int = 10, *, seed: int = 0) -> Conversation:
+    """One espeak-ng voice reading :data:`PASSAGE`, sentence by sentence with 0.3–0.9 s
+    pauses: one speaker, however many utterances the VAD makes of it."""
+    _need_espeak()
     rng = np.random.default_rng(seed)
-    voices = VOICES[:speakers]
+    parts, turns, t = [np.zeros(SR // 2, np.float32)], [], 0.5
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(sentences):
+            text = PASSAGE[(i + seed) % len(PASSAGE)]
+            audio = _speak(text, voice, Path(tmp) / "s.wav")
+            turns.append(Turn("reader", round(t, 3), round(t + audio.size / SR, 3), text))
+            gap = float(rng.uniform(0.3, 0.9))
+            parts += [audio, np.zeros(int(gap * SR), np.float32)]
+            t += audio.size / SR + gap
+    parts.append(np.zeros(SR, np.float32))
+    return Conversation(f"alone-{voice}", np.concatenate(parts), turns)
+
+
+def synthetic_conversation(
+    speakers: int, turns: int = 12, *, seed: int = 0, gaps: tuple[float, ...] = (0.15, 0.4, 1.0),
+    voices: list[str] | None = None, long_turns: bool = False, overlap: float = 0.0, name: str | None = None,
+) -> Conversation:
+    """``turns`` turns, spoken in turn by ``speakers`` espeak-ng voices (never the same voice
+    twice in a row), separated by gaps drawn from ``gaps`` (short ones keep two speakers
+    inside one VAD utterance). ``voices``: the pool (default :data:`VOICES`); ``long_turns``:
+    two passage sentences a turn instead of one meeting line; ``overlap``: the share of
+    turns that start 0.4–1 s before the previous one ends (the two mixed)."""
+    _need_espeak()
+    rng = np.random.default_rng(seed)
+    voices = (voices or VOICES)[:speakers]
     order, last = [], None
     for _ in range(turns):
         who = int(rng.choice([v for v in range(speakers) if v != last]))
         order.append(who)
         last = who
-    parts = [np.zeros(SR // 2, np.float32)]
-    t = 0.5
+    audio_out = np.zeros(SR // 2, np.float32)
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         for i, who in enumerate(order):
-            text = LINES[(i + seed) % len(LINES)]
+            if long_turns:
+                text = " ".join(PASSAGE[(2 * i + k + seed) % len(PASSAGE)] for k in range(2))
+            else:
+                text = LINES[(i + seed) % len(LINES)]
             audio = _speak(text, voices[who], Path(tmp) / f"{i}.wav")
-            out.append(Turn(f"voice{who + 1}", round(t, 3), round(t + audio.size / SR, 3), text))
-            gap = float(rng.choice(gaps))
-            parts += [audio, np.zeros(int(gap * SR), np.float32)]
-            t += audio.size / SR + gap
-    parts.append(np.zeros(SR, np.float32))
-    return Conversation(f"espeak-{speakers}spk-{seed}", np.concatenate(parts), out)
+            start = audio_out.size
+            if out and overlap and rng.random() < overlap:
+                start -= int(rng.uniform(0.4, 1.0) * SR)
+            end = start + audio.size
+            audio_out = np.pad(audio_out, (0, max(0, end - audio_out.size)))
+            audio_out[start:end] += audio
+            out.append(Turn(f"voice{who + 1}", round(start / SR, 3), round(end / SR, 3), text))
+            audio_out = np.pad(audio_out, (0, int(float(rng.choice(gaps)) * SR)))
+    audio_out = np.pad(audio_out, (0, SR))
+    return Conversation(name or f"espeak-{speakers}spk-{seed}", audio_out, out)
+
+
+def man_and_woman(seed: int = 0, voices: tuple[str, str] = ("en-us+klatt", "en-us+klatt@85")) -> Conversation:
+    """The case of issue 13: a man and a woman (the same Klatt voice at a man's and a
+    woman's pitch) taking turns with pauses, each turn its own utterance. To the voice
+    encoder the other voice is 0.87 cosine per utterance and the same voice 0.91–0.92:
+    apart only relative to each other, which absolute thresholds merged."""
+    return synthetic_conversation(2, 12, seed=seed, gaps=(0.8, 1.2), voices=list(voices),
+                                  name=f"man-woman-{seed}")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One recording of the benchmark: how to make it, and whether it was used for tuning."""
+
+    name: str
+    make: object  # () -> Conversation
+    held_out: bool = False
+
+
+def cases(seeds: int = 3) -> list[Case]:
+    """The speakers benchmark set. The tuning part (real call, LibriVox reader, the tuning
+    voices) is what the clustering was tuned on; the held-out part uses only
+    :data:`HELD_OUT_VOICES` and other seeds and was never looked at while tuning."""
+    from functools import partial as p
+
+    h = HELD_OUT_VOICES
+    out = [Case("pyannote-call", pyannote_call), Case("librivox-reader", librivox_reader)]
+    out += [Case(f"alone-{v}", p(single_voice, v)) for v in ("en-us+m3", "en-gb-scotland+f4", "en-us+klatt")]
+    out += [Case(f"man-woman-{s}", p(man_and_woman, s)) for s in range(2)]
+    out += [Case(f"espeak-{n}spk-{s}", p(synthetic_conversation, n, seed=s)) for n in (2, 3, 4)
+            for s in range(seeds)]
+    out += [Case(f"alone-{v}", p(single_voice, v, seed=3), True) for v in (h[0], h[1], h[2], h[5])]
+    out += [Case("held-man-woman", p(man_and_woman, 7, (h[0], h[1])), True),
+            Case("held-man-woman-klatt4", p(man_and_woman, 8, ("en-us+klatt4", "en-us+klatt4@85")), True),
+            Case("held-similar-men", p(man_and_woman, 9, ("en-us+klatt", "en-us+klatt3")), True)]
+    out += [Case("held-2spk-long", p(synthetic_conversation, 2, 8, seed=11, voices=[h[3], h[4]], long_turns=True,
+                                     name="held-2spk-long"), True)]
+    out += [Case(f"held-{n}spk-{s}", p(synthetic_conversation, n, 4 * n, seed=s, voices=h[s % 3:] + h[:s % 3],
+                                       name=f"held-{n}spk-{s}"), True) for n in (2, 3, 4, 5) for s in (21, 22)]
+    out += [Case("held-3spk-overlap", p(synthetic_conversation, 3, 12, seed=31, voices=h[2:], overlap=0.4,
+                                        name="held-3spk-overlap"), True)]
+    out += [Case("held-2spk-overlap-long", p(synthetic_conversation, 2, 8, seed=32, voices=[h[6], h[7]],
+                                             long_turns=True, overlap=0.5, name="held-2spk-overlap-long"), True)]
+    return out
 
 
 # --- scoring
