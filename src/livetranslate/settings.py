@@ -84,6 +84,12 @@ class Settings(BaseSettings):
     )
     min_utterance_ms: int = Field(250, ge=50, description="Shorter bursts of speech are dropped as noise.")
     max_utterance_s: float = Field(15.0, ge=3, le=28, description="An utterance this long is split at its deepest pause.")
+    long_utterance_s: float = Field(
+        4.0, ge=1, le=28,
+        description="Past this length an utterance also ends at a short pause (vad_pause_ms): continuous speech is "
+        "captioned phrase by phrase instead of waiting for max_utterance_s.",
+    )
+    vad_pause_ms: int = Field(120, ge=32, le=5000, description="The pause that ends an utterance past long_utterance_s.")
     draft_interval_s: float = Field(0.7, ge=0.2, le=10, description="New speech audio between two drafts.")
     drafts: bool = Field(True, description="Publish drafts while someone speaks.")
     draft_max_lag_s: float = Field(
@@ -119,8 +125,10 @@ class Settings(BaseSettings):
     speaker_max_windows: int = Field(
         150, ge=20, le=1000, description="Recent 1.6 s voice windows (every 0.4 s) clustered again at each final."
     )
-    speaker_match_threshold: float = Field(
-        0.8, ge=0, le=1, description="Voice similarity at which a returning voice is an earlier speaker again."
+    speaker_separation: float = Field(
+        0.2, ge=0, le=5,
+        description="How far apart two voices must be, in units of how much one voice varies in the session, "
+        "to be two speakers (also: a returning voice closer than this to an earlier speaker is that speaker).",
     )
     speaker_max_speakers: int = Field(8, ge=1, le=32, description="Most voice clusters one session can have at once.")
     speaker_event_tolerance_s: float = Field(

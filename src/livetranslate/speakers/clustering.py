@@ -1,41 +1,42 @@
 """Voice clusters of one session: who speaks when, without names.
 
-Each final utterance adds the embeddings of its 1.6 s windows (every 0.4 s). The recent
-windows (at most ``max_windows``) are clustered again with spectral clustering as
-Wang et al. (ICASSP 2018) do for these d-vectors, using the authors' ``spectralcluster``
-library: Gaussian blur along time, row-wise thresholding, symmetrisation, diffusion and
-row-max normalisation; the largest eigen-gap gives the number of speakers. On the real
-two-speaker call (pyannote's sample) this finds two speakers; on one LibriVox reader, one.
+Each final utterance adds the embeddings of its 1.6 s windows (every 0.4 s), and the recent
+windows (at most ``max_windows``) are clustered again:
 
-Cluster labels are mapped onto stable speaker numbers: a cluster takes the number most of
-its already-labelled windows had (one-to-one, Hungarian); a cluster of new windows takes an
-earlier speaker whose centroid it matches (cosine ≥ ``match_threshold``), else a new number.
-Until there are enough windows for the spectral step, windows join the best-matching
-speaker unless they are clearly someone else.
+1. **Spectral clustering** as Wang et al. (ICASSP 2018) do for these d-vectors, with the
+   authors' ``spectralcluster`` (Gaussian blur along time, row-wise thresholding,
+   symmetrisation, diffusion, row-max normalisation; the largest eigen-gap picks the number
+   of clusters), asked for two clusters at least: it proposes, step 2 decides.
+2. **Merging by this session's own evidence.** Two clusters stay apart only if their voices
+   are apart *relative to how much each voice varies in this session*: for each window,
+   ``own`` is its mean cosine with its cluster's windows and ``other`` with the other
+   cluster's (windows sharing audio with it left out, as they are alike whoever speaks);
+   the pair's separation is ``mean(own - other) / mean(1 - own)``, the gap between the
+   voices in units of a voice's spread. No absolute cosine: a quiet telephone line, a loud
+   headset or a processed browser microphone move both terms together. The least separated
+   pair merges first, until every pair is at least ``separation`` apart; a cluster with
+   fewer than ``_MIN_CLUSTER`` windows joins its nearest.
+3. **Stable numbers.** Clusters take the speaker number most of their already-labelled
+   windows had (one-to-one, Hungarian; speakers the session named weigh more and two of
+   them are never merged); a cluster of new windows takes an earlier speaker it is not
+   separated from (the same measure against that speaker's windows, kept as sums once
+   they leave the buffer), else a new number. Speakers are re-decided at every final: a
+   split or merge reaches what was already published through ``speaker.update`` (stage).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from spectralcluster import (
-    ICASSP2018_REFINEMENT_SEQUENCE,
-    FallbackOptions,
-    RefinementOptions,
-    SingleClusterCondition,
-    SpectralClusterer,
-    ThresholdType,
-)
+from spectralcluster import ICASSP2018_REFINEMENT_SEQUENCE, RefinementOptions, SpectralClusterer, ThresholdType
 
-log = logging.getLogger(__name__)
-
-_MIN_SPECTRAL = 24  # windows (~10 s of speech): fewer and the eigen-gap is noise (measured: 6–8 "speakers" at 12)
-_MIN_NEW_SPEAKER = 3  # windows a cluster needs to become a speaker of its own
-_CLEARLY_OTHER = 0.6  # before the spectral step: a segment this far from everyone is someone new
+_MIN_SPECTRAL = 8  # windows (~4 s of speech) before anything can be split
+_MIN_CLUSTER = 6  # windows a cluster needs to stand alone (~2.4 s of speech beyond the first window)
+_SHARED_S = 1.6  # windows closer than this share audio: never compared with each other
+_NAMED_WEIGHT = 4.0  # a named speaker's windows count this much more when clusters take numbers
 
 
 @dataclass
@@ -49,14 +50,8 @@ class Window:
 
 def _clusterer(max_speakers: int) -> SpectralClusterer:
     return SpectralClusterer(
-        min_clusters=1,
-        max_clusters=max_speakers,
-        # one speaker or more: a 1-vs-2 component GMM over the affinities decides (BIC),
-        # ignoring the 4 nearest neighbours (overlapping windows are alike whoever speaks)
-        fallback_options=FallbackOptions(
-            single_cluster_condition=SingleClusterCondition.AffinityGmmBic,
-            single_cluster_affinity_diagonal_offset=4,
-        ),
+        min_clusters=2,
+        max_clusters=max(2, max_speakers),
         refinement_options=RefinementOptions(
             gaussian_blur_sigma=1,
             p_percentile=0.93,
@@ -67,11 +62,31 @@ def _clusterer(max_speakers: int) -> SpectralClusterer:
     )
 
 
+def separation(similarity: np.ndarray, far: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """How far apart the windows ``a`` and ``b`` (boolean masks) are, in units of their own
+    spread: ``mean(own - other) / mean(1 - own)`` over the windows of both, comparing only
+    windows that share no audio (``far``). 0 when either side has nothing to compare."""
+    own, other = [], []
+    for mine, theirs in ((a, b), (b, a)):
+        for i in np.flatnonzero(mine):
+            o, t = mine & far[i], theirs & far[i]
+            if o.any() and t.any():
+                own.append(similarity[i, o].mean())
+                other.append(similarity[i, t].mean())
+    if not own:
+        return 0.0
+    own, other = np.array(own), np.array(other)
+    return float((own - other).mean() / max((1 - own).mean(), 1e-6))
+
+
 class VoiceClusters:
-    def __init__(self, *, max_windows: int = 150, match_threshold: float = 0.8, max_speakers: int = 8) -> None:
+    def __init__(self, *, max_windows: int = 150, separation: float = 0.2, max_speakers: int = 8) -> None:
         self.windows: deque[Window] = deque()
+        self.named: set[int] = set()
+        """Speakers the session has named (meeting, person, voiceprint): kept apart, and
+        their number stays with the voice through re-clustering."""
         self._max_windows = max_windows
-        self._match = match_threshold
+        self._separation = separation
         self._clusterer = _clusterer(max_speakers)
         self._archived: dict[int, tuple[np.ndarray, int]] = {}  # speaker → (sum, count) of windows gone from the buffer
         self._next = 1
@@ -84,10 +99,7 @@ class VoiceClusters:
         self.windows.extend(new)
         while len(self.windows) > self._max_windows:
             self._archive(self.windows.popleft())
-        if len(self.windows) < _MIN_SPECTRAL:
-            self._assign_greedy(new)
-        else:
-            self._recluster(set(map(id, new)))
+        self._recluster({id(w) for w in new})
         return new
 
     def seed(self, centroid: np.ndarray, weight: int = 10) -> int:
@@ -97,10 +109,7 @@ class VoiceClusters:
         return speaker
 
     def centroid(self, speaker: int) -> np.ndarray | None:
-        total, count = self._archived.get(speaker, (np.zeros(256, np.float32), 0))
-        for w in self.windows:
-            if w.speaker == speaker:
-                total, count = total + w.embedding, count + 1
+        total, count = self._sum(speaker)
         if count == 0:
             return None
         return total / np.linalg.norm(total)
@@ -120,6 +129,13 @@ class VoiceClusters:
 
     # --- internals
 
+    def _sum(self, speaker: int) -> tuple[np.ndarray, int]:
+        total, count = self._archived.get(speaker, (np.zeros(256, np.float32), 0))
+        for w in self.windows:
+            if w.speaker == speaker:
+                total, count = total + w.embedding, count + 1
+        return total, count
+
     def _archive(self, w: Window) -> None:
         total, count = self._archived.get(w.speaker, (np.zeros(256, np.float32), 0))
         self._archived[w.speaker] = (total + w.embedding, count + 1)
@@ -128,57 +144,80 @@ class VoiceClusters:
         self._next += 1
         return self._next - 1
 
-    def _best(self, embedding: np.ndarray, exclude: set[int] = frozenset()) -> tuple[int | None, float]:
-        best, score = None, -1.0
-        for sp in self.speakers() - exclude - {0}:
-            c = self.centroid(sp)
-            if c is not None and float(c @ embedding) > score:
-                best, score = sp, float(c @ embedding)
-        return best, score
-
-    def _assign_greedy(self, new: list[Window]) -> None:
-        mean = np.mean([w.embedding for w in new], axis=0)
-        mean /= np.linalg.norm(mean)
-        best, score = self._best(mean)
-        speaker = best if best is not None and score >= _CLEARLY_OTHER else self._new_speaker()
-        for w in new:
-            w.speaker = speaker
-
     def _recluster(self, new_ids: set[int]) -> None:
         windows = list(self.windows)
-        labels = self._clusterer.predict(np.stack([w.embedding for w in windows]))
+        x = np.stack([w.embedding for w in windows])
+        times = np.array([w.time for w in windows])
+        old = np.array([0 if id(w) in new_ids else w.speaker for w in windows])
+        labels = np.zeros(len(windows), int)
+        if len(windows) >= _MIN_SPECTRAL:
+            labels = self._merge(x, times, self._clusterer.predict(x), old)
+        mapping = self._numbers(x, times, labels, old)
+        for w, c in zip(windows, labels):
+            w.speaker = mapping[c]
+
+    def _merge(self, x: np.ndarray, times: np.ndarray, labels: np.ndarray, old: np.ndarray) -> np.ndarray:
+        """Merge clusters until every pair is ``separation`` apart and none is too small;
+        two clusters held mostly by different named speakers are never merged."""
+        similarity = x @ x.T
+        far = np.abs(times[:, None] - times[None, :]) >= _SHARED_S
+        while True:
+            clusters = sorted(set(labels.tolist()))
+            if len(clusters) < 2:
+                return labels
+            owner = {c: _owner(old[labels == c], self.named) for c in clusters}
+            candidates = []
+            for i, a in enumerate(clusters):
+                for b in clusters[i + 1:]:
+                    if owner[a] is not None and owner[b] is not None and owner[a] != owner[b]:
+                        continue
+                    small = min((labels == a).sum(), (labels == b).sum()) < _MIN_CLUSTER
+                    score = separation(similarity, far, labels == a, labels == b)
+                    if small or score < self._separation:
+                        candidates.append((not small, score, a, b))
+            if not candidates:
+                return labels
+            _, _, a, b = min(candidates)  # too small first, then the least separated
+            labels = np.where(labels == b, a, labels)
+
+    def _numbers(self, x: np.ndarray, times: np.ndarray, labels: np.ndarray, old: np.ndarray) -> dict[int, int]:
+        """Each cluster's speaker number (see the module's docstring, step 3)."""
         clusters = sorted(set(labels.tolist()))
-        # clusters ↔ the speakers their already-labelled windows had
-        known = sorted({w.speaker for w in windows if id(w) not in new_ids and w.speaker})
+        known = sorted(set(old.tolist()) - {0})
         mapping: dict[int, int] = {}
         if known:
             overlap = np.zeros((len(clusters), len(known)))
-            for w, c in zip(windows, labels):
-                if id(w) not in new_ids and w.speaker:
-                    overlap[clusters.index(c), known.index(w.speaker)] += 1
+            for c, sp in zip(labels, old):
+                if sp:
+                    overlap[clusters.index(c), known.index(sp)] += _NAMED_WEIGHT if sp in self.named else 1.0
             rows, cols = linear_sum_assignment(-overlap)
             mapping = {clusters[r]: known[k] for r, k in zip(rows, cols) if overlap[r, k] > 0}
-        centroids = {}
+        far = np.abs(times[:, None] - times[None, :]) >= _SHARED_S
         for c in clusters:
-            members = np.stack([w.embedding for w, l in zip(windows, labels) if l == c])
-            mean = members.sum(axis=0)
-            centroids[c] = (mean / np.linalg.norm(mean), len(members))
-        for c in clusters:
-            if c in mapping:
+            if c not in mapping:
+                mapping[c] = self._returning(x, far, labels == c, set(mapping.values())) or self._new_speaker()
+        return mapping
+
+    def _returning(self, x: np.ndarray, far: np.ndarray, mine: np.ndarray, taken: set[int]) -> int | None:
+        """An earlier speaker (not in the buffer's clusters now) that these windows are not
+        separated from, the least separated first."""
+        own = np.array([x[i] @ x[mine & far[i]].mean(0) if (mine & far[i]).any() else 1.0
+                        for i in np.flatnonzero(mine)])
+        best, best_score = None, self._separation
+        for sp in self.speakers() - taken - {0}:
+            total, count = self._archived.get(sp, (None, 0))
+            if not count:
                 continue
-            vector, size = centroids[c]
-            best, score = self._best(vector, exclude=set(mapping.values()))
-            if best is not None and score >= self._match:
-                mapping[c] = best  # an earlier speaker back again
-            elif size >= _MIN_NEW_SPEAKER:
-                mapping[c] = self._new_speaker()
-        for c in clusters:
-            if c not in mapping:  # too few windows to be someone new: the nearest cluster's speaker
-                named = [m for m in clusters if m in mapping]
-                if not named:
-                    mapping[c] = self._new_speaker()
-                    continue
-                nearest = max(named, key=lambda m: float(centroids[m][0] @ centroids[c][0]))
-                mapping[c] = mapping[nearest]
-        for w, c in zip(windows, labels):
-            w.speaker = mapping[c]
+            other = x[mine] @ (total / count)
+            score = float((own - other).mean() / max((1 - own).mean(), 1e-6))
+            if score < best_score:
+                best, best_score = sp, score
+        return best
+
+
+def _owner(speakers: np.ndarray, named: set[int]) -> int | None:
+    """The named speaker most of these windows had, if most had one."""
+    ids, counts = np.unique(speakers[np.isin(speakers, list(named))], return_counts=True)
+    if not ids.size or counts.max() * 2 < speakers.size:
+        return None
+    return int(ids[counts.argmax()])

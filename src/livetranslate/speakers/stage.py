@@ -107,7 +107,7 @@ class SessionSpeakers:
     @classmethod
     def from_settings(cls, s, *, timeline: Timeline | None = None, **kw) -> "SessionSpeakers":
         clusters = VoiceClusters(
-            max_windows=s.speaker_max_windows, match_threshold=s.speaker_match_threshold,
+            max_windows=s.speaker_max_windows, separation=s.speaker_separation,
             max_speakers=s.speaker_max_speakers,
         )
         return cls(clusters=clusters, timeline=timeline or Timeline.from_settings(s), **kw)
@@ -132,6 +132,8 @@ class SessionSpeakers:
                 sp = self._participant(participant, "track", 1.0)
                 return self._remember([Turn(segment_id, start, end, text, words, sp, evidence="track")])
             embeddings, offsets = windows
+            self.clusters.named = {sp.cluster for sp in self._speakers.values()
+                                   if sp.cluster is not None and sp.source != "cluster" and sp.merged_into is None}
             new = self.clusters.add(segment_id, embeddings, start + offsets + WINDOW_S / 2)
             turns = self._split(segment_id, start, end, text, words, new)
             for turn in turns:
