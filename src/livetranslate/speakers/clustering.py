@@ -34,7 +34,7 @@ from scipy.optimize import linear_sum_assignment
 from spectralcluster import ICASSP2018_REFINEMENT_SEQUENCE, RefinementOptions, SpectralClusterer, ThresholdType
 
 _MIN_SPECTRAL = 8  # windows (~4 s of speech) before anything can be split
-_MIN_CLUSTER = 6  # windows a cluster needs to stand alone (~2.4 s of speech beyond the first window)
+_MIN_CLUSTER = 8  # windows a cluster needs to stand alone (~4.4 s of speech; fewer: one utterance's split is noise)
 _SHARED_S = 1.6  # windows closer than this share audio: never compared with each other
 _NAMED_WEIGHT = 4.0  # a named speaker's windows count this much more when clusters take numbers
 
