@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     asr_final_lane: bool = Field(
         True, description="One more worker that takes finals only: a final never waits behind a batch of drafts."
     )
+    asr_finals_exclusive: bool = Field(
+        True, description="While the finals worker decodes, the others start nothing (on a few cores parallel "
+        "decodes slow each other down); turn off where cores are plenty.",
+    )
     asr_max_batch: int = Field(8, ge=1, le=32, description="Utterances (of any sessions) decoded in one batch.")
     asr_batch_wait_ms: int = Field(
         10, ge=0, le=200, description="How long a batch that starts with a draft waits for more work; finals never wait."

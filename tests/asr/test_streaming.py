@@ -66,3 +66,23 @@ def test_long_speech_is_cut_at_a_pause_below_the_maximum(vad, librivox):
 def test_drafts_can_be_turned_off(vad, librivox):
     out, _ = _run(vad, librivox[0].audio, SegmenterOptions(drafts=False))
     assert [u.final for u in out] == [True]
+
+
+def test_continuous_speech_is_captioned_phrase_by_phrase(vad, librivox):
+    """Read speech with no gap between recordings: past long_utterance_s a short pause ends
+    the utterance, so finals come every few seconds instead of at max_utterance_s."""
+    audio = np.concatenate([clip.audio for clip in librivox])
+    options = SegmenterOptions(max_utterance_s=15.0, long_utterance_s=4.0, pause_ms=120, drafts=False)
+    out, _ = _run(vad, audio, options)
+    finals = [u for u in out if u.final]
+    lengths = [u.end - u.start for u in finals]
+    assert max(lengths) < 15.0 - 1 and np.median(lengths) < 8.0, lengths
+    probs = vad.stream()(audio)
+    for a, b in zip(finals, finals[1:]):
+        assert b.start == pytest.approx(a.end, abs=0.5)  # nothing lost between pieces
+        # each cut is in a pause: the VAD heard no speech around it
+        w = int(a.end * 16000) // 512
+        assert probs[max(w - 2, 0) : w + 1].min() < 0.5
+    # without the rule the same speech waits for the deepest pause before max_utterance_s
+    out, _ = _run(vad, audio, SegmenterOptions(max_utterance_s=15.0, long_utterance_s=28.0, drafts=False))
+    assert len([u for u in out if u.final]) < len(finals)

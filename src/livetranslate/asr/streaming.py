@@ -2,8 +2,10 @@
 
 Audio goes in as it arrives; out come :class:`Utterance` requests: a *draft* of the open
 utterance every ``draft_interval_s`` of new speech, and one *final* when the speech ends
-(``min_silence_ms`` of silence) or the utterance reaches ``max_utterance_s`` (then it is cut
-at its deepest pause and the rest goes on as a new utterance). Pure silence and noise never
+(``min_silence_ms`` of silence), when an utterance longer than ``long_utterance_s`` reaches a
+short pause (``pause_ms``: continuous speech is captioned phrase by phrase; waiting for
+``max_utterance_s`` held a reader's captions back 7 s at p95), or when it reaches
+``max_utterance_s`` (then it is cut at its deepest pause and the rest goes on as a new utterance). Pure silence and noise never
 open an utterance, so nothing reaches Whisper to hallucinate on.
 """
 
@@ -26,6 +28,8 @@ class SegmenterOptions:
     speech_pad_ms: int = 400
     min_utterance_ms: int = 250
     max_utterance_s: float = 15.0
+    long_utterance_s: float = 4.0
+    pause_ms: int = 120
     draft_interval_s: float = 0.7
     drafts: bool = True
 
@@ -37,6 +41,8 @@ class SegmenterOptions:
             speech_pad_ms=s.vad_speech_pad_ms,
             min_utterance_ms=s.min_utterance_ms,
             max_utterance_s=s.max_utterance_s,
+            long_utterance_s=s.long_utterance_s,
+            pause_ms=s.vad_pause_ms,
             draft_interval_s=s.draft_interval_s,
             drafts=s.drafts,
         )
@@ -66,6 +72,8 @@ class UtteranceSegmenter:
         self._min_silence = options.min_silence_ms * ms
         self._min_speech = options.min_utterance_ms * ms
         self._max_len = int(options.max_utterance_s * SAMPLE_RATE)
+        self._long = int(options.long_utterance_s * SAMPLE_RATE)
+        self._pause = options.pause_ms * ms
         self._draft_every = int(options.draft_interval_s * SAMPLE_RATE)
 
         self._buf = np.zeros(0, dtype=np.float32)
@@ -134,7 +142,7 @@ class UtteranceSegmenter:
             self._silence = 0
         else:
             self._silence += WINDOW
-        if self._silence >= self._min_silence:
+        if self._silence >= (self._min_silence if end - self._utt_start < self._long else self._pause):
             out.append(self._final(min(self._voice_end + self._pad, end)))
             self._speech = False
         elif end - self._utt_start >= self._max_len:
