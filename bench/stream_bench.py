@@ -383,6 +383,7 @@ async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> d
         ws_base = base.replace("http://", "ws://")
         # staggered starts, as real meetings do not all begin on the same 100 ms
         results = await asyncio.gather(*(runner(ws_base, http, corpus, i * 0.37) for i in range(n)))
+        stages = await server_stages(http) if system == "livetranslate" else {}
     done.set()
     await sampler
     cpu = sum(proc.cpu_times()[:2]) - cpu0
@@ -402,7 +403,43 @@ async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> d
         "errors": sum(len(r.errors) for r in results),
         "rtf": cpu / audio_s,
         "rss_mb": peak_rss / 2**20,
+        "stages": stages,
     }
+
+
+STAGES = {  # where a final's time goes on the server: metric (and label) → name in the report
+    ("livetranslate_asr_wait_seconds", "final"): "waits for a worker",
+    ("livetranslate_asr_decode_seconds", "final"): "decode (its batch)",
+    ("livetranslate_voice_wait_seconds", None): "then waits for its voice windows",
+    ("livetranslate_speaker_attribution_seconds", None): "speaker attribution",
+    ("livetranslate_final_latency_seconds", None): "end of speech heard → published",
+    ("livetranslate_asr_batch_size", None): "batch size (all decodes)",
+}
+
+
+async def server_stages(http) -> dict[str, float]:
+    """Mean of each stage histogram in the server's /metrics after a run."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    sums: dict[tuple, float] = {}
+    for family in text_string_to_metric_families((await http.get("/metrics")).text):
+        for sample in family.samples:
+            for (name, kind), label in STAGES.items():
+                if sample.name in (name + "_sum", name + "_count") and sample.labels.get("kind") == kind:
+                    key = (label, sample.name.endswith("_count"))
+                    sums[key] = sums.get(key, 0.0) + sample.value
+    return {label: sums[(label, False)] / sums[(label, True)] for label in STAGES.values()
+            if sums.get((label, True))}
+
+
+def stages_line(rows: list[dict]) -> str:
+    """The server-side breakdown of a final, per number of streams."""
+    lines = []
+    for r in rows:
+        if r.get("stages"):
+            parts = ", ".join(f"{k} {v:.2f}" + ("" if k.startswith("batch") else " s") for k, v in r["stages"].items())
+            lines.append(f"- {r['system']}, {r['streams']} streams (means): {parts}")
+    return ("\n\n**Where a final's time goes** (server metrics):\n" + "\n".join(lines)) if lines else ""
 
 
 def write_section(path: Path, heading: str, report: str, before: str | None = None) -> None:
@@ -553,6 +590,7 @@ def long_report(rows: list[dict], corpus: Corpus, offline_wer: float, command: s
         f"{corpus.rate // 1000} kHz (PyAV) and sent as `pcm_s16le` at {corpus.rate} Hz in {CHUNK_S * 1000:.0f} ms chunks "
         f"at real-time pace; the same model offline (one pass over the whole recording) scores {offline_wer * 100:.1f} % WER on it.\n\n"
         + long_table(rows)
+        + stages_line(rows)
         + "\n\n*After the cut*: each final segment's arrival after the end (in the stream) of the utterance it belongs to "
         "(the latest end among the finals arriving within 0.1 s of it). An utterance that reaches `max_utterance_s` is "
         "cut at the deepest pause of its second half, so this holds the wait from that cut to the decision (up to half "

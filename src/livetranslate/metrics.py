@@ -25,6 +25,14 @@ AUDIO_DECODE_SECONDS = Histogram(
     "Time to decode, resample and VAD one received audio frame.",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1.0),
 )
+ASR_WAIT_SECONDS = Histogram(
+    "livetranslate_asr_wait_seconds", "Time a decode waited for a worker.", ["kind"], buckets=_LATENCY_BUCKETS
+)
+VOICE_WAIT_SECONDS = Histogram(
+    "livetranslate_voice_wait_seconds",
+    "Time a final waited for its voice windows after Whisper had decoded it.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
+)
 ASR_BATCH = Histogram(
     "livetranslate_asr_batch_size", "Utterances decoded together in one batch.", buckets=(1, 2, 3, 4, 6, 8, 12, 16)
 )

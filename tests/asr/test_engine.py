@@ -152,3 +152,44 @@ def test_a_draft_that_cannot_start_in_time_is_skipped_not_decoded(librivox):
     stale, fresh = asyncio.run(main())
     assert stale is None and decoded == [1]
     assert wer(librivox[4].text, fresh.text) <= 0.2
+
+
+def test_while_finals_decode_exclusively_no_other_decode_starts(librivox):
+    asr = WhisperAsr("tiny.en", workers=2)
+    engine = AsrEngine(asr, workers=1, final_lane=True, max_batch=8, finals_exclusive=True)
+    spans: list[tuple[str, float, float]] = []  # (kind of the batch, start, end)
+    batch_fn = asr.transcribe_batch
+
+    def timed(items):
+        import time
+
+        t0 = time.monotonic()
+        out = batch_fn(items)
+        kind = "final" if items[0][1].word_timestamps else "draft"
+        spans.append((kind, t0, time.monotonic()))
+        return out
+
+    asr.transcribe_batch = timed
+
+    async def main():
+        engine.start()
+        try:
+            final = asyncio.create_task(engine.transcribe(librivox[4].audio, DecodeOptions(), Priority.FINAL))
+            await asyncio.sleep(0.05)  # the finals lane is decoding
+            drafts = [
+                engine.transcribe(librivox[0].audio, DecodeOptions(word_timestamps=False), Priority.DRAFT)
+                for _ in range(3)
+            ]
+            results = await asyncio.gather(final, *drafts)
+        finally:
+            engine.stop()
+        return results
+
+    results = asyncio.run(main())
+    assert all(r is not None and r.text for r in results)
+    finals = [(a, b) for kind, a, b in spans if kind == "final"]
+    drafts = [(a, b) for kind, a, b in spans if kind == "draft"]
+    assert finals and drafts
+    # the drafts waited: none of their batches overlaps the final's
+    for fa, fb in finals:
+        assert all(da >= fb or db <= fa for da, db in drafts), spans

@@ -7,7 +7,9 @@ A worker takes every compatible job already waiting (up to ``max_batch``) and de
 as one batch: under load, sessions share the decoder's passes (its cost per item fell from
 0.12 s alone to 0.04 s at four here). A batch that starts with a draft waits up to
 ``batch_wait_ms`` for company; a final never waits. With ``final_lane`` one more worker
-takes finals only, so a final never waits for a batch of drafts to finish. Callers await
+takes finals only, so a final never waits for a batch of drafts to finish; with
+``finals_exclusive`` the other workers start nothing while it decodes (on a small CPU two
+decodes at once only slow each other down: the final's decode took twice as long). Callers await
 a future; inference never runs on the event loop.
 
 Two models at most: the default one (``tiny.en``: English, fastest) and, loaded on first
@@ -25,7 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,6 +54,7 @@ class _Job:
     kind: str
     deadline: float | None = None
     """Monotonic time after which the result is worthless (a stale draft): skipped, not decoded."""
+    queued: float = field(default_factory=time.monotonic)
 
 
 class _JobQueue:
@@ -62,6 +65,7 @@ class _JobQueue:
         self._cond = threading.Condition()
         self._order = itertools.count()
         self.closed = False
+        self._held = 0  # while > 0 only finals are handed out (finals are decoding exclusively)
 
     def put(self, priority: int, job: _Job) -> None:
         with self._cond:
@@ -79,13 +83,19 @@ class _JobQueue:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while not self.closed:
-                if self._heap and self._heap[0][0] <= most:
+                if self._heap and self._heap[0][0] <= most and (self._held == 0 or self._heap[0][0] == Priority.FINAL):
                     return heapq.heappop(self._heap)
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
                 self._cond.wait(remaining)
             return None
+
+    def hold(self, on: bool) -> None:
+        """Hand out finals only (while a final batch decodes), or everything again."""
+        with self._cond:
+            self._held += 1 if on else -1
+            self._cond.notify_all()
 
     def close(self) -> None:
         with self._cond:
@@ -103,6 +113,7 @@ class AsrEngine:
         final_lane: bool = False,
         max_batch: int = 8,
         batch_wait_ms: int = 10,
+        finals_exclusive: bool = False,
     ) -> None:
         self.asr = asr
         self._multilingual = asr if asr.multilingual else None
@@ -111,6 +122,7 @@ class AsrEngine:
         self._lanes = [Priority.BATCH] * workers + ([Priority.FINAL] if final_lane else [])
         self._max_batch = max_batch
         self._batch_wait = batch_wait_ms / 1000
+        self._finals_exclusive = finals_exclusive and final_lane
         self._queue = _JobQueue()
         self._threads: list[threading.Thread] = []
 
@@ -139,6 +151,7 @@ class AsrEngine:
             final_lane=final_lane,
             max_batch=settings.asr_max_batch,
             batch_wait_ms=settings.asr_batch_wait_ms,
+            finals_exclusive=settings.asr_finals_exclusive,
         )
 
     @property
@@ -247,6 +260,7 @@ class AsrEngine:
             now = time.monotonic()
             jobs = []
             for job in batch:
+                metrics.ASR_WAIT_SECONDS.labels(job.kind).observe(now - job.queued)
                 if job.deadline is not None and now > job.deadline:
                     metrics.ASR_SKIPPED.labels(job.kind).inc()
                     job.loop.call_soon_threadsafe(_set_result, job.future, None)
@@ -256,6 +270,9 @@ class AsrEngine:
                 continue
             metrics.ASR_BATCH.observe(len(jobs))
             started = time.perf_counter()
+            exclusive = self._finals_exclusive and most == Priority.FINAL
+            if exclusive:
+                self._queue.hold(True)
             try:
                 results = jobs[0].model.transcribe_batch([(job.audio, job.options) for job in jobs])
             except Exception as e:  # delivered to the awaiting callers, which decide
@@ -263,6 +280,9 @@ class AsrEngine:
                 for job in jobs:
                     job.loop.call_soon_threadsafe(_set_exception, job.future, e)
                 continue
+            finally:
+                if exclusive:
+                    self._queue.hold(False)
             elapsed = time.perf_counter() - started
             for job, result in zip(jobs, results):
                 metrics.ASR_DECODE_SECONDS.labels(job.kind).observe(elapsed)

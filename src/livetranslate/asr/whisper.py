@@ -135,17 +135,19 @@ class WhisperAsr:
         results = self._model.model.generate(
             encoded, prompts, beam_size=beam_size, **_generate_kwargs(tokenizers[0], len(prompts[0]), longest)
         )
-        encoded_np = np.asarray(encoded) if len(items) > 1 else None
-        out: list[Transcription] = []
+        out: list[Transcription | None] = [None] * len(items)
+        aligned: list[tuple[int, list[int]]] = []  # (item, text tokens) whose words are found in one batch
         for i, ((audio, options), tok, result) in enumerate(zip(items, tokenizers, results)):
             tokens, text = _decode(tok, result.sequences_ids[0])
             if looks_broken(text) and (short or options.fallback):
                 # the short window can derail, and greedy decoding can loop: decode this one
                 # again alone, with the padded window and, for finals, sampling
-                out.append(self._retry(audio, options, languages[i], features[i], n_frames[i], short))
+                out[i] = self._retry(audio, options, languages[i], features[i], n_frames[i], short)
                 continue
-            item_encoded = encoded if encoded_np is None else _one(encoded_np, i)
-            out.append(self._finish(tokens, text, result, languages[i], tok, item_encoded, n_frames[i], options))
+            out[i] = _transcription(tokens, text, result, languages[i])
+            if _wants_words(out[i], options) and tokens:
+                aligned.append((i, tokens))
+        self._align(aligned, out, tokenizers, encoded, n_frames, len(items))
         return out
 
     def _retry(self, audio, options, language, features, n_frames, short) -> Transcription:
@@ -162,35 +164,54 @@ class WhisperAsr:
                 encoded, [prompt], beam_size=1, sampling_temperature=0.5, sampling_topk=0, **kwargs
             )[0]
             tokens, text = _decode(tok, result.sequences_ids[0])
-        return self._finish(tokens, text, result, language, tok, encoded, n_frames, options)
-
-    def _finish(self, tokens, text, result, language, tok, encoded, n_frames, options) -> Transcription:
-        from faster_whisper.transcribe import get_compression_ratio
-
-        out = Transcription(
-            text=text,
-            language=language,
-            avg_logprob=float(result.scores[0] * len(tokens) / (len(tokens) + 1)) if tokens else -10.0,
-            no_speech_prob=float(result.no_speech_prob),
-            compression_ratio=float(get_compression_ratio(text)) if text else 0.0,
-        )
-        out.rejected = rejection(out)
-        if out.rejected or not options.word_timestamps or options.task != "transcribe":
-            return out
-        alignments = self._model.find_alignment(tok, [tokens], encoded, n_frames)
-        for alignment in alignments[0] if alignments else []:
-            word = alignment["word"]
-            if not word.strip():
-                continue
-            out.words.append(
-                WordTiming(
-                    word=word,
-                    start=round(float(alignment["start"]), 3),
-                    end=round(float(alignment["end"]), 3),
-                    probability=round(float(alignment["probability"]), 4),
-                )
-            )
+        out = _transcription(tokens, text, result, language)
+        if _wants_words(out, options) and tokens:
+            self._align([(0, tokens)], [out], [tok], encoded, [n_frames], 1)
         return out
+
+    def _align(self, todo, out, tokenizers, encoded, n_frames, batch_size) -> None:
+        """Word timings of the items ``todo`` (index, text tokens) from one alignment pass per
+        tokenizer over their rows of ``encoded`` (one pass for a batch costs about what one item alone does)."""
+        groups: dict[int, list[tuple[int, list[int]]]] = {}
+        for i, tokens in todo:
+            groups.setdefault(id(tokenizers[i]), []).append((i, tokens))
+        encoded_np = None
+        for group in groups.values():
+            rows = [i for i, _ in group]
+            if len(rows) == batch_size:
+                view = encoded
+            else:
+                encoded_np = np.asarray(encoded) if encoded_np is None else encoded_np
+                view = _rows(encoded_np, rows)
+            tok = tokenizers[rows[0]]
+            alignments = self._model.find_alignment(tok, [t for _, t in group], view, [n_frames[i] for i in rows])
+            for i, words in zip(rows, alignments):
+                out[i].words = [
+                    WordTiming(
+                        word=a["word"], start=round(float(a["start"]), 3), end=round(float(a["end"]), 3),
+                        probability=round(float(a["probability"]), 4),
+                    )
+                    for a in words
+                    if a["word"].strip()
+                ]
+
+
+def _transcription(tokens: list[int], text: str, result, language: str | None) -> Transcription:
+    from faster_whisper.transcribe import get_compression_ratio
+
+    out = Transcription(
+        text=text,
+        language=language,
+        avg_logprob=float(result.scores[0] * len(tokens) / (len(tokens) + 1)) if tokens else -10.0,
+        no_speech_prob=float(result.no_speech_prob),
+        compression_ratio=float(get_compression_ratio(text)) if text else 0.0,
+    )
+    out.rejected = rejection(out)
+    return out
+
+
+def _wants_words(out: Transcription, options: DecodeOptions) -> bool:
+    return not out.rejected and options.word_timestamps and options.task == "transcribe"
 
 
 _UNSURE = 0.5
@@ -235,7 +256,7 @@ def _decode(tok, ids: list[int]) -> tuple[list[int], str]:
     return tokens, text.strip()
 
 
-def _one(encoded: np.ndarray, i: int):
+def _rows(encoded: np.ndarray, rows: list[int]):
     import ctranslate2
 
-    return ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[i : i + 1]))
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(encoded[rows]))

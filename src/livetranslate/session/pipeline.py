@@ -215,7 +215,9 @@ class SessionPipeline:
                 if decode is not None:
                     result = await decode
                 if windows is not None:
+                    decoded = time.monotonic()
                     voice = await windows
+                    metrics.VOICE_WAIT_SECONDS.observe(time.monotonic() - decoded)
             except asyncio.CancelledError:
                 raise
             except Exception:
