@@ -21,25 +21,22 @@ export function describeMediaError(err, source) {
 
 export async function startCapture(source, onChunk, prefs = {}) {
   if (!navigator.mediaDevices) throw Object.assign(new Error("this page needs https or localhost to capture audio"), { name: "SecurityError" });
-  let stream;
-  if (source === "tab") {
-    stream = await navigator.mediaDevices.getDisplayMedia({ audio: true, video: true });
-    if (stream.getAudioTracks().length === 0) {
-      stream.getTracks().forEach((t) => t.stop());
-      throw Object.assign(new Error("no audio track"), { name: "NotFoundError" });
-    }
-  } else {
-    stream = await navigator.mediaDevices.getUserMedia({
-      audio: {
-        channelCount: 1,
-        echoCancellation: prefs.echo_cancellation ?? true,
-        noiseSuppression: prefs.noise_suppression ?? true,
-        autoGainControl: prefs.auto_gain ?? true,
-      },
-    });
-  }
+  // The worklet loads before the microphone opens: the device delivers from getUserMedia on,
+  // and on a busy machine loading the worklet after it lost the first second of speech. A tab
+  // is asked for at once (getDisplayMedia needs the click's user activation).
   const context = new AudioContext({ sampleRate: SAMPLE_RATE });
-  await context.audioWorklet.addModule("/worklet.js");
+  const ready = context.audioWorklet.addModule("/worklet.js");
+  let stream;
+  try {
+    if (source !== "tab") await ready;
+    stream = await openStream(source, prefs);
+    await ready;
+  } catch (err) {
+    ready.catch(() => {}); // its own failure, if any, is not the one to report
+    stream?.getTracks().forEach((t) => t.stop());
+    await context.close();
+    throw err;
+  }
   const input = context.createMediaStreamSource(new MediaStream(stream.getAudioTracks()));
   const node = new AudioWorkletNode(context, "pcm16-capture");
   node.port.onmessage = (m) => onChunk(m.data.pcm, m.data.level);
@@ -52,4 +49,23 @@ export async function startCapture(source, onChunk, prefs = {}) {
       await context.close();
     },
   };
+}
+
+async function openStream(source, prefs) {
+  if (source === "tab") {
+    const stream = await navigator.mediaDevices.getDisplayMedia({ audio: true, video: true });
+    if (stream.getAudioTracks().length === 0) {
+      stream.getTracks().forEach((t) => t.stop());
+      throw Object.assign(new Error("no audio track"), { name: "NotFoundError" });
+    }
+    return stream;
+  }
+  return navigator.mediaDevices.getUserMedia({
+    audio: {
+      channelCount: 1,
+      echoCancellation: prefs.echo_cancellation ?? true,
+      noiseSuppression: prefs.noise_suppression ?? true,
+      autoGainControl: prefs.auto_gain ?? true,
+    },
+  });
 }
