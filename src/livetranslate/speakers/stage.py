@@ -317,6 +317,11 @@ class SessionSpeakers:
             if sp.participant_id is not None or sp.source not in ("cluster", "voiceprint"):
                 continue  # this voice already has an identity (a participant, or a person named it)
             if bound is not None and bound.cluster is not None:
+                if best > 2 * votes.get(bound.cluster, {}).get(pid, 0.0) and bound.source == "meeting":
+                    # re-clustering split the voice the meeting named: the name follows the turns it named
+                    self._by_cluster.pop(bound.cluster, None)
+                    bound.cluster = cluster
+                    self._by_cluster[cluster] = bound
                 continue  # the participant is already another voice
             sp.participant_id, sp.name = pid, self.timeline.names.get(pid, who[pid].name)
             sp.source, sp.confidence, sp.voiceprint_id = "meeting", share, None
