@@ -5,6 +5,12 @@ onnxruntime from ``voice_encoder.onnx`` (converted once from the PyPI package's
 An utterance is cut into 1.6 s partials (1.3 per second), each embedded, and the mean is
 L2-normed, as Resemblyzer's ``embed_utterance`` does; the STFT is numpy, the mel filterbank,
 LSTM and projection are in the graph. Cosine similarity of two embeddings is their dot product.
+
+One difference from Resemblyzer: audio is brought to -30 dBFS both ways, where Resemblyzer
+only raises quiet audio. The encoder's input is mel *power* (no log), so loud speech embeds
+differently at another gain: LibriVox at -24 dBFS played 6 dB louder gave 1.6 s windows at
+cosine 0.95 (lowest 0.92) to the original's, 12 dB louder 0.84 (lowest 0.74) — a browser's
+automatic gain or a speaker leaning in is enough to look like someone else (issue 13).
 """
 
 from __future__ import annotations
@@ -26,9 +32,12 @@ WINDOW_S = _PARTIAL * _HOP / SAMPLE_RATE  # 1.6 s
 
 
 class VoiceEncoder:
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = 1, *, raise_only: bool = False) -> None:
+        """``raise_only``: Resemblyzer's own level step (quiet audio raised, loud audio kept),
+        for comparing with the original; the default makes the level not matter."""
         import onnxruntime as ort
 
+        self._raise_only = raise_only
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -37,7 +46,7 @@ class VoiceEncoder:
 
     def embed(self, audio: np.ndarray, rate: float = 1.3, min_coverage: float = 0.75) -> np.ndarray:
         """The 256-d, L2-normed embedding of one speaker's 16 kHz mono float32 audio."""
-        audio = _normalize_volume(audio.astype(np.float32))
+        audio = _normalize_volume(audio.astype(np.float32), raise_only=self._raise_only)
         wav_slices, mel_slices = _partial_slices(audio.size, rate, min_coverage)
         if wav_slices[-1].stop > audio.size:
             audio = np.pad(audio, (0, wav_slices[-1].stop - audio.size))
@@ -53,7 +62,7 @@ class VoiceEncoder:
         shorter), for finding who speaks when inside an utterance.
 
         Returns (embeddings (n, 256) L2-normed, window start times in seconds from the audio start)."""
-        power = power_spectrogram(_normalize_volume(audio.astype(np.float32)))
+        power = power_spectrogram(_normalize_volume(audio.astype(np.float32), raise_only=self._raise_only))
         hop = max(1, int(round(hop_s * SAMPLE_RATE / _HOP)))
         if power.shape[0] < _PARTIAL:
             power = np.pad(power, ((0, _PARTIAL - power.shape[0]), (0, 0)))
@@ -89,10 +98,10 @@ def _partial_slices(n_samples: int, rate: float, min_coverage: float) -> tuple[l
     return wav_slices, mel_slices
 
 
-def _normalize_volume(audio: np.ndarray, target_dbfs: float = -30.0) -> np.ndarray:
-    """Raise quiet audio to -30 dBFS (never lower it), as Resemblyzer's preprocessing does."""
+def _normalize_volume(audio: np.ndarray, target_dbfs: float = -30.0, *, raise_only: bool = False) -> np.ndarray:
+    """Bring audio to -30 dBFS; ``raise_only``: never lower it, as Resemblyzer's preprocessing does."""
     rms = float(np.sqrt(np.mean(audio**2))) if audio.size else 0.0
     if rms <= 0:
         return audio
     change = target_dbfs - 20 * np.log10(rms)
-    return audio * (10 ** (change / 20)) if change > 0 else audio
+    return audio * (10 ** (change / 20)) if change > 0 or not raise_only else audio
