@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stream_bench import LIBRIVOX, start_server  # noqa: E402
+from corpus import LIBRIVOX  # noqa: E402
+from stream_bench import start_server  # noqa: E402
 
 from livetranslate.audio import decode_file, to_pcm16  # noqa: E402
 

@@ -11,6 +11,8 @@ real-time factor (CPU seconds per audio second) and its resident memory.
     .venv/bin/python bench/stream_bench.py --write BENCHMARKS.md
     .venv/bin/python bench/stream_bench.py --peer          # side by side with WhisperLive
     .venv/bin/python bench/stream_bench.py --corpus long   # ~2 min continuous speech at 48 kHz
+    .venv/bin/python bench/stream_bench.py --corpus large --streams 8 --repeat 3
+                                              # 258 utterances over 8 streams, run-to-run spread
 """
 
 from __future__ import annotations
@@ -20,14 +22,12 @@ import asyncio
 import json
 import os
 import platform
-import re
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -35,151 +35,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from livetranslate.audio import decode_file, to_pcm16  # noqa: E402
+from corpus import PARAGRAPHS, Corpus, build_corpus, build_large_corpus, build_long_corpus, jiwer_wer  # noqa: E402
 
-LIBRIVOX = Path("/usr/share/pocketsphinx/test/data/librivox")
-SENTENCES = [
-    "Good morning everyone, let's start with the quarterly numbers.",
-    "Can you share your screen please?",
-    "I think we should move the deadline to next Friday.",
-    "The budget was approved yesterday by the board.",
-    "Does anyone have questions before we continue?",
-    "Let me check with the design team and get back to you.",
-    "We need two more engineers on the mobile project.",
-    "Thanks, that's all from me for today.",
-]
-GAP_S = 1.5
-# Long-form corpus: paragraphs read without a pause between sentences, each in its own voice.
-PARAGRAPHS = [
-    (["-v", "en-us", "-s", "160"], [
-        "The committee met on a cold morning to review the plans for the new library.",
-        "Everyone agreed that the old building had served the town well for many years.",
-        "The roof leaked in winter and the reading rooms were far too small for the children.",
-        "After a long discussion they decided to ask the architect for a second design.",
-        "The mayor promised to present the proposal to the council before the end of the month.",
-    ]),
-    (["-v", "en+f3", "-s", "150"], [
-        "Our travel plans changed when the train to the coast was cancelled without warning.",
-        "We rented a small car at the station and drove along the river instead.",
-        "The road climbed slowly through the hills and the villages grew quieter as we went.",
-        "By the evening we had reached a farmhouse where an old couple offered us dinner.",
-        "They told us stories about the valley until the fire burned down and we went to sleep.",
-    ]),
-    (["-v", "en-gb", "-s", "170"], [
-        "Good software is written twice, once to understand the problem and once to solve it.",
-        "The first version teaches you where the hard parts are hiding.",
-        "The second version is shorter because you finally know what really matters.",
-        "Teams that skip this step often carry the mistakes of the first attempt for years.",
-        "So take the time to throw away your prototype and start again with a clear head.",
-    ]),
-    (["-v", "en+m3", "-s", "160"], [
-        "The weather service expects heavy rain across the northern region tomorrow afternoon.",
-        "Drivers should leave early and avoid the mountain roads if they can.",
-        "Schools will stay open, but outdoor sports have been moved to next week.",
-        "The storm should pass by the weekend, bringing clear skies and cooler air.",
-        "Farmers are pleased, because the fields have been dry since the beginning of summer.",
-    ]),
-]
 PEER_VENV = ROOT / "bench" / ".venv-whisperlive"
 WHISPERLIVE_MODEL = ""  # set in main: the tiny.en directory both systems load
 CHUNK_S = 0.1
-
-
-@dataclass
-class Utt:
-    text: str
-    start: float  # speech start in the stream (s)
-    end: float  # speech end in the stream (s)
-
-
-@dataclass
-class Corpus:
-    audio: np.ndarray  # 16 kHz mono float
-    utts: list[Utt]
-    rate: int = 16000  # the rate it is sent at
-    continuous: bool = False  # no silence between utterances: transcribe it offline in one piece
-
-    @property
-    def reference(self) -> str:
-        return " ".join(u.text for u in self.utts)
-
-    @cached_property
-    def pcm(self) -> bytes:
-        """The audio as sent: 16-bit PCM at ``rate`` (resampled with PyAV)."""
-        if self.rate == 16000:
-            return to_pcm16(self.audio)
-        import av
-
-        frame = av.AudioFrame.from_ndarray(self.audio[None, :].astype(np.float32), format="flt", layout="mono")
-        frame.sample_rate = 16000
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=self.rate)
-        return b"".join(f.to_ndarray().tobytes() for f in resampler.resample(frame) + resampler.resample(None))
-
-
-def normalize(text: str) -> str:
-    text = text.lower().replace("-", " ")
-    text = re.sub(r"\bmr\b\.?", "mister", text)
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text).split())
-
-
-def wer(ref: str, hyp: str) -> float:
-    import jiwer
-
-    return jiwer.wer(normalize(ref), normalize(hyp))
-
-
-def _librivox() -> list[tuple[np.ndarray, str]]:
-    clips = []
-    for line in (LIBRIVOX / "transcription").read_text().splitlines():
-        m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())
-        if m:
-            clips.append((decode_file(LIBRIVOX / f"{m.group(2)}.wav"), m.group(1)))
-    return clips
-
-
-def _espeak(text: str, voice: list[str]) -> np.ndarray:
-    with tempfile.TemporaryDirectory(prefix="bench-espeak-") as tmp:
-        wav = Path(tmp) / "s.wav"
-        subprocess.run(["espeak-ng", *voice, "-w", str(wav), text], check=True)
-        return decode_file(wav)
-
-
-def build_corpus(quick: bool) -> Corpus:
-    """LibriVox recordings and espeak-ng meeting sentences, joined by silence; each
-    utterance's speech end is found by Silero VAD offline (the ground truth for latency)."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    clips = _librivox() + [(_espeak(text, ["-s", "160"]), text) for text in SENTENCES]
-    if quick:
-        clips = clips[:3] + clips[5:8]
-    gap = np.zeros(int(GAP_S * 16000), np.float32)
-    parts, utts, t = [gap], [], GAP_S
-    for audio, text in clips:
-        ts = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=1000))
-        start = t + ts[0]["start"] / 16000
-        end = t + ts[-1]["end"] / 16000
-        utts.append(Utt(text, start, end))
-        parts += [audio, gap]
-        t += (audio.size + gap.size) / 16000
-    return Corpus(np.concatenate(parts), utts)
-
-
-def build_long_corpus() -> Corpus:
-    """The LibriVox recordings and espeak-ng paragraphs (one sentence after another) back to back:
-    each clip is cut to its speech (Silero VAD, 100 ms pad), then joined without a gap, so the
-    only pauses are the readers' own. An utterance ends where the next clip begins."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    clips = _librivox() + [(_espeak(text, voice), text) for voice, texts in PARAGRAPHS for text in texts]
-    gap = np.zeros(int(GAP_S * 16000), np.float32)
-    parts, utts, t = [gap], [], GAP_S
-    for audio, text in clips:
-        ts = get_speech_timestamps(audio, VadOptions(min_silence_duration_ms=1000, speech_pad_ms=100))
-        speech = audio[ts[0]["start"] : ts[-1]["end"]]
-        utts.append(Utt(text, t, t + speech.size / 16000))
-        parts.append(speech)
-        t += speech.size / 16000
-    return Corpus(np.concatenate([*parts, gap]), utts, rate=48000, continuous=True)
 
 
 @dataclass
@@ -305,8 +165,17 @@ async def run_stream_whisperlive(ws_base: str, _http, corpus: Corpus, delay: flo
     return stats
 
 
+_OFFLINE: dict[int, str] = {}
+
+
 def offline_transcript(corpus: Corpus) -> str:
-    """The same model, run offline over each recording (faster-whisper's own transcribe)."""
+    """The same model, run offline over each recording (faster-whisper's own transcribe); once per corpus."""
+    if id(corpus) not in _OFFLINE:
+        _OFFLINE[id(corpus)] = _offline(corpus)
+    return _OFFLINE[id(corpus)]
+
+
+def _offline(corpus: Corpus) -> str:
     from faster_whisper import WhisperModel
 
     from livetranslate.asr.models import model_path
@@ -362,7 +231,8 @@ def start_whisperlive() -> tuple[subprocess.Popen, str]:
     raise SystemExit("WhisperLive did not start")
 
 
-async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> dict:
+async def measure(system: str, base: str, pid: int, corpora: list[Corpus], n: int) -> dict:
+    """``n`` streams at once, stream ``i`` sending ``corpora[i % len(corpora)]``."""
     import httpx
     import psutil
 
@@ -382,21 +252,22 @@ async def measure(system: str, base: str, pid: int, corpus: Corpus, n: int) -> d
     async with httpx.AsyncClient(base_url=base.replace("ws://", "http://"), timeout=60) as http:
         ws_base = base.replace("http://", "ws://")
         # staggered starts, as real meetings do not all begin on the same 100 ms
-        results = await asyncio.gather(*(runner(ws_base, http, corpus, i * 0.37) for i in range(n)))
+        mine = [corpora[i % len(corpora)] for i in range(n)]
+        results = await asyncio.gather(*(runner(ws_base, http, c, i * 0.37) for i, c in enumerate(mine)))
         stages = await server_stages(http) if system == "livetranslate" else {}
     done.set()
     await sampler
     cpu = sum(proc.cpu_times()[:2]) - cpu0
     finals = [x for r in results for x in r.final_latency]
     drafts = [x for r in results for x in r.draft_latency]
-    audio_s = corpus.audio.size / 16000 * n
+    audio_s = sum(c.audio.size for c in mine) / 16000
     return {
         "system": system,
         "streams": n,
         "final_p50": float(np.percentile(finals, 50)) if finals else float("nan"),
         "final_p95": float(np.percentile(finals, 95)) if finals else float("nan"),
         "draft_p50": float(np.percentile(drafts, 50)) if drafts else float("nan"),
-        "wer": float(np.mean([wer(corpus.reference, r.text) for r in results])),
+        "wer": jiwer_wer([c.reference for c in mine], [r.text for r in results]),
         "texts": [r.text for r in results],
         "per_stream": {"worst": [r.final_latency for r in results], "lag_worst": [r.final_lag for r in results]},
         "missing": sum(r.late_or_missing for r in results),
@@ -527,27 +398,47 @@ def long_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_all(systems: list[str], streams: list[int], corpus: Corpus, offline: str) -> list[dict]:
-    """Each N, each system in a fresh server process; a row per (N, system), printed as it comes."""
+def run_all(systems: list[str], streams: list[int], corpora_for, repeat: int = 1) -> list[dict]:
+    """Each N (``repeat`` times), each system in a fresh server process; a row per run, printed
+    as it comes. ``corpora_for(n)``: what the n streams send (one corpus each, or one for all)."""
     rows = []
     for n in streams:
-        for system in systems:  # alternating, so drift of the machine hits both alike
-            with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
-                proc, base = start_server(Path(data_dir)) if system == "livetranslate" else start_whisperlive()
-                try:
-                    row = asyncio.run(measure(system, base, proc.pid, corpus, n))
-                finally:
-                    proc.terminate()
-                    proc.wait(30)
-            row["wer_vs_offline"] = float(np.mean([wer(offline, t) for t in row.pop("texts")]))
-            per_stream = row.pop("per_stream")
-            if corpus.continuous:
+        corpora = corpora_for(n)
+        for run in range(repeat):
+            for system in systems:  # alternating, so drift of the machine hits both alike
+                with tempfile.TemporaryDirectory(prefix="bench-server-") as data_dir:
+                    proc, base = start_server(Path(data_dir)) if system == "livetranslate" else start_whisperlive()
+                    try:
+                        row = asyncio.run(measure(system, base, proc.pid, corpora, n))
+                    finally:
+                        proc.terminate()
+                        proc.wait(30)
+                mine = [corpora[i % len(corpora)] for i in range(n)]
+                row["wer_vs_offline"] = jiwer_wer([offline_transcript(c) for c in mine], row.pop("texts"))
+                row["run"] = run + 1
+                per_stream = row.pop("per_stream")
                 row.update(_pooled(per_stream["lag_worst"], "lag"))
                 for name, latencies in per_stream.items():
                     row.update(worst_stream(latencies, name))
-            rows.append(row)
-            print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
+                rows.append(row)
+                print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}), flush=True)
     return rows
+
+
+def spread(rows: list[dict]) -> list[dict]:
+    """One row per (system, N): the median run's figures, with ``<figure>_range`` (min, max) over the runs."""
+    out = []
+    for key in dict.fromkeys((r["system"], r["streams"]) for r in rows):
+        runs = [r for r in rows if (r["system"], r["streams"]) == key]
+        row = dict(runs[0])
+        for name, value in runs[0].items():
+            if isinstance(value, float):
+                values = [r[name] for r in runs]
+                row[name] = float(np.median(values))
+                row[name + "_range"] = (min(values), max(values))
+        row["runs"] = len(runs)
+        out.append(row)
+    return out
 
 
 METHOD = (
@@ -560,6 +451,7 @@ METHOD = (
 )
 CORE_HEADING = "## Streaming (issue: core)"
 LONG_HEADING = "## Streaming, long-form continuous speech (issue 13)"
+LARGE_HEADING = "## Streaming, large corpus (issue 13)"
 
 
 def core_report(rows: list[dict], corpus: Corpus, offline_wer: float, systems: list[str], command: str) -> str:
@@ -607,8 +499,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--streams", type=int, nargs="+", default=None, help="concurrent streams to measure")
     ap.add_argument("--quick", action="store_true", help="small corpus, N=1: a CI-sized check")
-    ap.add_argument("--corpus", choices=["short", "long"], default="short",
-                    help="short: utterances with gaps, 16 kHz (default); long: ~2 min continuous speech at 48 kHz")
+    ap.add_argument("--corpus", choices=["short", "long", "large"], default="short",
+                    help="short: utterances with gaps, 16 kHz (default); long: ~2 min continuous speech at 48 kHz; "
+                    "large: 258 utterances (16 min) split over the streams")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per N (the report gives the spread)")
     ap.add_argument("--peer", action="store_true", help="also run WhisperLive (bench/peer/setup-whisperlive.sh)")
     ap.add_argument("--write", type=Path, help="replace this corpus's streaming section of this markdown file")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here (input of bench/plot.py)")
@@ -622,28 +516,83 @@ def main() -> None:
     if args.peer and not (PEER_VENV / "bin" / "python").exists():
         raise SystemExit("run bench/peer/setup-whisperlive.sh first")
 
-    corpus = build_long_corpus() if args.corpus == "long" else build_corpus(args.quick)
-    print(f"corpus: {len(corpus.utts)} utterances, {corpus.audio.size / 16000:.1f} s per stream", flush=True)
-    offline = offline_transcript(corpus)
-    offline_wer = wer(corpus.reference, offline)
-    rows = run_all(systems, streams, corpus, offline)
+    if args.corpus == "large":
+        corpora_for = _large_corpora
+        first = corpora_for(streams[0])
+    else:
+        first = [build_long_corpus() if args.corpus == "long" else build_corpus(args.quick)]
+        corpora_for = lambda n: first  # noqa: E731  (every stream sends the same)
+    corpus = first[0]
+    print(f"corpus: {sum(len(c.utts) for c in first)} utterances, {corpus.audio.size / 16000:.1f} s per stream", flush=True)
+    rows = run_all(systems, streams, corpora_for, args.repeat)
+    offline_wer = jiwer_wer([c.reference for c in first], [offline_transcript(c) for c in first])
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(rows, indent=1))
+    rows = spread(rows)
     if args.plot:
         from plot import plot
 
         plot(rows, args.plot)
     command = ("python bench/stream_bench.py " + " ".join(sys.argv[1:])).strip()
-    if corpus.continuous:
-        report = long_report(rows, corpus, offline_wer, command)
+    if args.corpus == "large":
+        report, heading = large_report(rows, _large_corpora(max(streams)), offline_wer, command), LARGE_HEADING
+    elif corpus.continuous:
+        report, heading = long_report(rows, corpus, offline_wer, command), LONG_HEADING
     else:
-        report = core_report(rows, corpus, offline_wer, systems, command)
+        report, heading = core_report(rows, corpus, offline_wer, systems, command), CORE_HEADING
     print()
     print(report)
     if args.write:
-        heading = LONG_HEADING if corpus.continuous else CORE_HEADING
         write_section(args.write, heading, report, before=None if heading == CORE_HEADING else "## Translation")
+
+
+_LARGE: dict[int, list[Corpus]] = {}
+
+
+def _large_corpora(n: int) -> list[Corpus]:
+    """The large corpus in n shards: n streams cover it once."""
+    if n not in _LARGE:
+        _LARGE[n] = build_large_corpus(n)
+    return _LARGE[n]
+
+
+def _range(r: dict, name: str, fmt: str = "{:.2f}", scale: float = 1.0) -> str:
+    lo, hi = r.get(name + "_range", (r[name], r[name]))
+    value = fmt.format(r[name] * scale)
+    return value if r.get("runs", 1) == 1 else f"{value} ({fmt.format(lo * scale)}–{fmt.format(hi * scale)})"
+
+
+def large_report(rows: list[dict], corpora: list[Corpus], offline_wer: float, command: str) -> str:
+    from collections import Counter
+
+    utts = [u for c in corpora for u in c.utts]
+    sources = Counter("synthetic" if u.source.startswith(("espeak", "piper")) else u.source for u in utts)
+    minutes = sum(c.audio.size for c in corpora) / 16000 / 60
+    lines = [
+        "| streams | runs | final after speech end p50 | p95 | worst stream p95 | draft p50 (s) | WER | streamed vs offline "
+        "| missing finals | server CPU / audio s | server RSS peak (MB) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['streams']} | {r['runs']} | {_range(r, 'final_p50')} | {_range(r, 'final_p95')} | "
+            f"{_range(r, 'worst_p95')} | {_range(r, 'draft_p50')} | {_range(r, 'wer', '{:.1f}', 100)} % | "
+            f"{_range(r, 'wer_vs_offline', '{:.1f}', 100)} % | {r['missing']} | {r['rtf']:.3f} | "
+            f"{_range(r, 'rss_mb', '{:.0f}')} |"
+        )
+    return (
+        f"{LARGE_HEADING}\n\nCommand: `{command}`  \nMachine: {machine()}  \n"
+        "Model: tiny.en (CTranslate2 int8, bundled), default settings.  \n"
+        f"Corpus: {len(utts)} utterances, {minutes:.0f} min of audio, split round-robin into one shard per stream so "
+        f"that N streams at real-time pace cover it once: the real recordings there are here "
+        f"({', '.join(f'{k} {v}' for k, v in sources.items() if k != 'synthetic')}) and {sources['synthetic']} "
+        "synthetic ones (80 sentences, each read by 3 of 10 voices: 8 espeak-ng voices and Piper's neural `joe` at "
+        "two speeds), 0.6–1.5 s apart. WER is over the whole corpus (all streams' words); the same model offline "
+        f"(each shard in one pass) scores {offline_wer * 100:.1f} %. With several runs each figure is the median run's, "
+        "with the lowest and highest in parentheses: the spread from run to run.\n\n"
+        + "\n".join(lines) + stages_line(rows) + "\n\n" + METHOD
+    )
 
 
 if __name__ == "__main__":
