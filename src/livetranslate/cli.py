@@ -97,7 +97,9 @@ def serve(
     from livetranslate import datadir
     from livetranslate.api import create_app
     from livetranslate.errors import LiveTranslateError
+    from livetranslate.memory import tune_malloc
 
+    tune_malloc()  # before any thread starts
     settings = get_settings()
     host, port = host or settings.host, port or settings.port
     try:  # both before any model is loaded
