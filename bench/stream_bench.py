@@ -389,11 +389,11 @@ def long_table(rows: list[dict]) -> str:
     ]
     for r in rows:
         lines.append(
-            f"| {r['system']} | {r['streams']} | {r['lag_p50']:.2f} / {r['lag_p95']:.2f} | "
-            f"{r['lag_worst_p50']:.2f} / {r['lag_worst_p95']:.2f} (#{r['lag_worst_stream']}) | "
-            f"{r['final_p50']:.2f} / {r['final_p95']:.2f} | {r['worst_p50']:.2f} / {r['worst_p95']:.2f} (#{r['worst_stream']}) | "
-            f"{r['draft_p50']:.2f} | {r['wer'] * 100:.1f} % | {r['wer_vs_offline'] * 100:.1f} % | {r['missing']} | "
-            f"{r['rtf']:.3f} | {r['rss_mb']:.0f} |"
+            f"| {r['system']} | {r['streams']} | {r['lag_p50']:.2f} / {_range(r, 'lag_p95')} | "
+            f"{r['lag_worst_p50']:.2f} / {_range(r, 'lag_worst_p95')} | "
+            f"{r['final_p50']:.2f} / {_range(r, 'final_p95')} | {r['worst_p50']:.2f} / {_range(r, 'worst_p95')} | "
+            f"{r['draft_p50']:.2f} | {_range(r, 'wer', '{:.1f}', 100)} % | {r['wer_vs_offline'] * 100:.1f} % | "
+            f"{r['missing']} | {r['rtf']:.3f} | {_range(r, 'rss_mb', '{:.0f}')} |"
         )
     return "\n".join(lines)
 
@@ -490,7 +490,8 @@ def long_report(rows: list[dict], corpus: Corpus, offline_wer: float, command: s
         "below, with an utterance ending where the next one begins; in continuous speech a sentence's final comes only "
         "when the server cuts the utterance (at a pause or `max_utterance_s`), so this counts that wait too, and a final "
         "ending up to 0.5 s before a sentence's end counts for it. p50/p95 pool every stream; *worst stream* is the "
-        "stream with the highest p95 (its number in parentheses), with its own p50. " + METHOD
+        "stream with the highest p95, with its own p50. With several runs (`--repeat`) each figure is the median "
+        "run's, the lowest and highest run in parentheses. " + METHOD
     )
 
 
