@@ -21,10 +21,10 @@ def models():
     return SileroVad(), VoiceEncoder()
 
 
-def _utterances(conv: corpus.Conversation, models):
+def _utterances(conv: corpus.Conversation, models, settings=None):
     vad, encoder = models
     out = []
-    for u in harness.utterances(vad, conv.audio):
+    for u in harness.utterances(vad, conv.audio, settings):
         embeddings, offsets = encoder.windows(u.audio)
         out.append((u, embeddings, u.start + offsets + WINDOW_S / 2))
     return out
@@ -55,6 +55,26 @@ def test_one_reader_is_one_speaker_at_every_final(models):
     for u, embeddings, times in _utterances(conv, models):
         clusters.add(u.segment_id, embeddings, times)
         assert len({w.speaker for w in clusters.windows}) == 1, u.segment_id
+    assert len(clusters.speakers()) == 1
+
+
+@pytest.mark.parametrize("long_utterance_s", [
+    None,
+    pytest.param(28.0, marks=pytest.mark.xfail(strict=True, reason=(
+        "known (issue 13): cut only at max_utterance_s, the last final's re-clustering splits recordings 4-5 "
+        "from 1-3 at separation 0.208 against speaker_separation 0.2; the real call's two voices measure "
+        "0.216-0.233, so no threshold on this measure keeps both right with margin"))),
+])
+def test_one_reader_is_one_speaker_however_utterances_are_cut(models, long_utterance_s):
+    """The speaker count must not depend on where the segmenter cuts: LibriVox reader
+    with the soft cut at a short pause (default) and without it."""
+    from livetranslate.settings import Settings
+
+    settings = Settings(long_utterance_s=long_utterance_s) if long_utterance_s else Settings()
+    conv = corpus.librivox_reader(1.2)
+    clusters = VoiceClusters()
+    for u, embeddings, times in _utterances(conv, models, settings):
+        clusters.add(u.segment_id, embeddings, times)
     assert len(clusters.speakers()) == 1
 
 

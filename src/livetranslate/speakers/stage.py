@@ -248,8 +248,7 @@ class SessionSpeakers:
         spans = []  # (first word, last word, cluster), neighbours of one cluster joined
         for run in runs:
             t0, t1 = words[run[0]].start, words[run[-1]].end
-            mine = [w for w in windows if t0 - 0.2 <= w.time <= t1 + 0.2] or windows
-            cluster = _majority(mine, [labels[i] for i in run])
+            cluster = _majority(_near(windows, t0, t1), [labels[i] for i in run])
             if spans and spans[-1][2] == cluster:
                 spans[-1] = (spans[-1][0], run[-1], cluster)
             else:
@@ -259,12 +258,11 @@ class SessionSpeakers:
             t0 = start if k == 0 else words[first].start
             t1 = end if k == len(spans) - 1 else words[last].end
             ws = words[first : last + 1]
-            mine = [w for w in windows if t0 - 0.2 <= w.time <= t1 + 0.2] or windows
             turns.append(
                 Turn(
                     segment_id if k == 0 else f"{segment_id[:28]}-{k:03d}",
                     round(t0, 3), round(t1, 3), "".join(w.word for w in ws).strip(), ws,
-                    self._cluster_speaker(cluster), mine, cluster,
+                    self._cluster_speaker(cluster), _near(windows, ws[0].start, ws[-1].end), cluster,
                 )
             )
         return turns
@@ -372,6 +370,13 @@ def _word_cluster(word: Word, windows: list[Window]) -> int:
     if not votes:
         return min(windows, key=lambda w: abs(w.time - mid)).speaker
     return max(votes.items(), key=lambda kv: kv[1])[0]
+
+
+def _near(windows: list[Window], t0: float, t1: float) -> list[Window]:
+    """The windows centred on the words from ``t0`` to ``t1`` (all of them if none is): a
+    turn's voice is where its words are, not the silence or untranscribed speech beside
+    them (a final whose last seconds Whisper dropped took the voice of those seconds)."""
+    return [w for w in windows if t0 - 0.2 <= w.time <= t1 + 0.2] or windows
 
 
 def _majority(windows: list[Window], extra: list[int] | None = None) -> int:
