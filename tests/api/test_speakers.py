@@ -81,7 +81,8 @@ def _apply(events: list[dict]) -> dict[str, dict]:
 def test_finals_carry_speakers_and_late_meeting_events_name_one_voice(meeting, two_voices):
     _, events = meeting
     finals = _apply(events)
-    assert {f["speaker"] for f in finals.values()} == {"S1", "S2"}
+    # two voices, two speakers (a transient third cluster may have taken a number on the way: S1 and S3)
+    assert len({f["speaker"] for f in finals.values()}) == 2
     assert any(e["type"] == "speaker.update" and e["name"] == "Alice" and e["source"] == "meeting" for e in events)
     # words of voice1 are Alice's, voice2's are nobody's: no confident wrong name
     right = wrong = 0

@@ -33,6 +33,7 @@ from livetranslate.speakers.voiceprints import VoiceprintBook
 
 _MIN_TURN_S = 1.0  # a speaker turn shorter than this (and under 3 words) joins its neighbour
 _MIN_TURN_WORDS = 3
+_MEETING_SPLIT_S = 1.0  # the meeting cuts a voice turn only where it names someone else this long
 _VOICEPRINT_MIN_WINDOWS = 8  # ~4 s of a cluster's speech before it is compared with voiceprints
 _BIND_S = 2.0  # seconds of a cluster's speech the meeting must name before the cluster takes the name
 _BIND_SHARE = 0.75  # ... and the share of them that must name the same participant
@@ -237,24 +238,22 @@ class SessionSpeakers:
         if not words:
             cluster = _majority(windows)
             return [Turn(segment_id, start, end, text, words, self._cluster_speaker(cluster), windows, cluster)]
-        labels = [_word_cluster(w, windows) for w in words]
-        runs: list[list[int]] = []  # word indices per run
-        for i, label in enumerate(labels):
-            if runs and labels[runs[-1][0]] == label:
-                runs[-1].append(i)
-            else:
-                runs.append([i])
-        runs = _merge_short(runs, words)
-        spans = []  # (first word, last word, cluster), neighbours of one cluster joined
+        voices = [_word_cluster(w, windows) for w in words]
+        people = self._word_participants(words)
+        # voice turns first; inside one voice, a long enough stretch the meeting gives someone else
+        runs = [sub for run in _merge_short(_runs(voices, range(len(words))), words)
+                for sub in _merge_short(_runs(people, run), words, min_s=_MEETING_SPLIT_S)]
+        spans = []  # (first word, last word, cluster, participant), neighbours alike joined
         for run in runs:
             t0, t1 = words[run[0]].start, words[run[-1]].end
-            cluster = _majority(_near(windows, t0, t1), [labels[i] for i in run])
-            if spans and spans[-1][2] == cluster:
-                spans[-1] = (spans[-1][0], run[-1], cluster)
+            cluster = _majority(_near(windows, t0, t1), [voices[i] for i in run])
+            person = max(set(people[i] for i in run), key=[people[i] for i in run].count)
+            if spans and spans[-1][2:] == (cluster, person):
+                spans[-1] = (spans[-1][0], run[-1], cluster, person)
             else:
-                spans.append((run[0], run[-1], cluster))
+                spans.append((run[0], run[-1], cluster, person))
         turns = []
-        for k, (first, last, cluster) in enumerate(spans):
+        for k, (first, last, cluster, _) in enumerate(spans):
             t0 = start if k == 0 else words[first].start
             t1 = end if k == len(spans) - 1 else words[last].end
             ws = words[first : last + 1]
@@ -266,6 +265,21 @@ class SessionSpeakers:
                 )
             )
         return turns
+
+    def _word_participants(self, words: list[Word]) -> list[str | None]:
+        """Who the meeting says spoke each word (None: it says nothing); a word it is unclear
+        about goes with the word before it. One voice cluster can hold two people the encoder
+        cannot tell apart (the real call's first final held three of one speaker's turns
+        inside the other's): the meeting's own turns then still cut it."""
+        if not self.timeline.intervals:
+            return [None] * len(words)
+        ids = [m.participant.id if (m := self.timeline.match(w.start, w.end)) else None for w in words]
+        last = next((i for i in ids if i is not None), None)
+        out = []
+        for i in ids:
+            last = i if i is not None else last
+            out.append(last)
+        return out
 
     def _refresh(self, new: list[Turn] = ()) -> None:
         """Say again who spoke each recent turn: clusters may have been refined, the meeting
@@ -386,10 +400,25 @@ def _majority(windows: list[Window], extra: list[int] | None = None) -> int:
     return max(counts.items(), key=lambda kv: kv[1])[0]
 
 
-def _merge_short(runs: list[list[int]], words: list[Word]) -> list[list[int]]:
-    """Runs too short to be a turn of their own join a neighbour (the longer one)."""
+def _runs(labels: list, indices) -> list[list[int]]:
+    """``indices`` cut where their label changes."""
+    runs: list[list[int]] = []
+    for i in indices:
+        if runs and labels[runs[-1][0]] == labels[i]:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def _merge_short(runs: list[list[int]], words: list[Word], min_s: float | None = None) -> list[list[int]]:
+    """Runs too short to be a turn of their own join a neighbour (the longer one): under
+    ``_MIN_TURN_WORDS`` words and ``_MIN_TURN_S``, or with ``min_s`` under that many seconds."""
     def short(run: list[int]) -> bool:
-        return len(run) < _MIN_TURN_WORDS and words[run[-1]].end - words[run[0]].start < _MIN_TURN_S
+        duration = words[run[-1]].end - words[run[0]].start
+        if min_s is not None:
+            return duration < min_s
+        return len(run) < _MIN_TURN_WORDS and duration < _MIN_TURN_S
 
     runs = [list(r) for r in runs]
     while len(runs) > 1:
