@@ -11,7 +11,9 @@
    (:mod:`.clustering`), no name.
 
 A final utterance is cut into speaker turns: each word takes the voice cluster of the
-windows around it, and runs shorter than ``_MIN_TURN_S`` join their neighbour. When later
+windows around it, and runs shorter than ``_MIN_TURN_S`` join their neighbour; inside one
+voice turn, a stretch of ``_MEETING_SPLIT_S`` or more that the meeting (already heard)
+gives someone else is cut off as their turn. When later
 evidence changes who said an earlier turn (clusters refined, a late meeting event, a
 voiceprint match), the stage emits :class:`~livetranslate.events.SpeakerUpdateEvent`.
 Names come only from tracks, the meeting, voiceprints and people: never from a guess.
