@@ -146,7 +146,7 @@ def test_real_call_with_exact_events_names_no_turn_wrongly(conversations):
     result = harness.replay(finals, events=events(conv))
     right, wrong, unnamed = result.named_words(conv, NAMES)
     assert result.wrong_turns(conv, NAMES) == []
-    assert right >= 70 and wrong <= 0.15 * (right + wrong)  # measured: 79 right, 10 wrong (turn edges), 0 unnamed
+    assert right >= 70 and wrong <= 0.15 * (right + wrong)  # measured: 77 right, 12 wrong (turn edges), 0 unnamed
 
 
 def test_captions_with_names_count_like_the_indicator(conversations):

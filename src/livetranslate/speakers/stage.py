@@ -35,7 +35,7 @@ from livetranslate.speakers.voiceprints import VoiceprintBook
 
 _MIN_TURN_S = 1.0  # a speaker turn shorter than this (and under 3 words) joins its neighbour
 _MIN_TURN_WORDS = 3
-_MEETING_SPLIT_S = 1.0  # the meeting cuts a voice turn only where it names someone else this long
+_MEETING_SPLIT_S = 2.0  # the meeting cuts a voice turn only where it names someone else this long
 _VOICEPRINT_MIN_WINDOWS = 8  # ~4 s of a cluster's speech before it is compared with voiceprints
 _BIND_S = 2.0  # seconds of a cluster's speech the meeting must name before the cluster takes the name
 _BIND_SHARE = 0.75  # ... and the share of them that must name the same participant
