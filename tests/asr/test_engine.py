@@ -158,12 +158,15 @@ def test_while_finals_decode_exclusively_no_other_decode_starts(librivox):
     asr = WhisperAsr("tiny.en", workers=2)
     engine = AsrEngine(asr, workers=1, final_lane=True, max_batch=8, finals_exclusive=True)
     spans: list[tuple[str, float, float]] = []  # (kind of the batch, start, end)
+    final_started = threading.Event()
     batch_fn = asr.transcribe_batch
 
     def timed(items):
         import time
 
         t0 = time.monotonic()
+        if items[0][1].word_timestamps:
+            final_started.set()
         out = batch_fn(items)
         kind = "final" if items[0][1].word_timestamps else "draft"
         spans.append((kind, t0, time.monotonic()))
@@ -175,7 +178,7 @@ def test_while_finals_decode_exclusively_no_other_decode_starts(librivox):
         engine.start()
         try:
             final = asyncio.create_task(engine.transcribe(librivox[4].audio, DecodeOptions(), Priority.FINAL))
-            await asyncio.sleep(0.05)  # the finals lane is decoding
+            assert await asyncio.to_thread(final_started.wait, 30)  # the finals lane is decoding
             drafts = [
                 engine.transcribe(librivox[0].audio, DecodeOptions(word_timestamps=False), Priority.DRAFT)
                 for _ in range(3)
