@@ -5,8 +5,9 @@ utterance every ``draft_interval_s`` of new speech, and one *final* when the spe
 (``min_silence_ms`` of silence), when an utterance longer than ``long_utterance_s`` reaches a
 short pause (``pause_ms``: continuous speech is captioned phrase by phrase; waiting for
 ``max_utterance_s`` held a reader's captions back 7 s at p95), or when it reaches
-``max_utterance_s`` (then it is cut at its deepest pause and the rest goes on as a new utterance). Pure silence and noise never
-open an utterance, so nothing reaches Whisper to hallucinate on.
+``max_utterance_s`` (then it is cut at its deepest pause and the rest goes on as a new
+utterance). Pure silence and noise never open an utterance, so nothing reaches Whisper to
+hallucinate on.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ class WhisperAsr:
                 out[i] = self._retry(audio, options, languages[i], features[i], n_frames[i], short)
                 continue
             out[i] = _transcription(tokens, text, result, languages[i])
-            if _wants_words(out[i], options) and tokens:
+            if _wants_words(out[i], options, tokens):
                 aligned.append((i, tokens))
         self._align(aligned, out, tokenizers, encoded, n_frames, len(items))
         return out
@@ -165,7 +165,7 @@ class WhisperAsr:
             )[0]
             tokens, text = _decode(tok, result.sequences_ids[0])
         out = _transcription(tokens, text, result, language)
-        if _wants_words(out, options) and tokens:
+        if _wants_words(out, options, tokens):
             self._align([(0, tokens)], [out], [tok], encoded, [n_frames], 1)
         return out
 
@@ -210,8 +210,8 @@ def _transcription(tokens: list[int], text: str, result, language: str | None) -
     return out
 
 
-def _wants_words(out: Transcription, options: DecodeOptions) -> bool:
-    return not out.rejected and options.word_timestamps and options.task == "transcribe"
+def _wants_words(out: Transcription, options: DecodeOptions, tokens: list[int]) -> bool:
+    return bool(tokens) and not out.rejected and options.word_timestamps and options.task == "transcribe"
 
 
 _UNSURE = 0.5
