@@ -60,7 +60,7 @@ def figures(benchmarks: str) -> str:
     p50s = sorted(int(r["p50 ms"]) for r in live)
     speakers = t["Speakers (issues 5, 13)/recording"]
     call = _row(speakers, recording="pyannote-call")
-    held = _row(speakers, recording="**held out**")
+    held = _row(speakers, recording="**held out 2**")
     return "\n".join([
         "| what (2-core CPU, tiny.en int8; from [BENCHMARKS.md](BENCHMARKS.md)) | figure |",
         "|---|---|",

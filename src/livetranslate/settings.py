@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         150, ge=20, le=1000, description="Recent 1.6 s voice windows (every 0.4 s) clustered again at each final."
     )
     speaker_separation: float = Field(
-        0.2, ge=0, le=5,
+        0.25, ge=0, le=5,
         description="How far apart two voices must be, in units of how much one voice varies in the session, "
         "to be two speakers (also: a returning voice closer than this to an earlier speaker is that speaker).",
     )

@@ -6,7 +6,10 @@ windows (at most ``max_windows``) are clustered again:
 1. **Spectral clustering** as Wang et al. (ICASSP 2018) do for these d-vectors, with the
    authors' ``spectralcluster`` (Gaussian blur along time, row-wise thresholding,
    symmetrisation, diffusion, row-max normalisation; the largest eigen-gap picks the number
-   of clusters), asked for two clusters at least: it proposes, step 2 decides.
+   of clusters), asked for two clusters at least: it proposes, step 2 decides. The proposal
+   is refined as k-means would (each window to its nearest cluster mean, a few rounds):
+   the blurred affinity leaves windows on the wrong side where two voices are close (the
+   man/woman case of issue 13 found one speaker without this, two with it).
 2. **Merging by this session's own evidence.** Two clusters stay apart only if their voices
    are apart *relative to how much each voice varies in this session*: for each window,
    ``own`` is its mean cosine with its cluster's windows and ``other`` with the other
@@ -80,7 +83,7 @@ def separation(similarity: np.ndarray, far: np.ndarray, a: np.ndarray, b: np.nda
 
 
 class VoiceClusters:
-    def __init__(self, *, max_windows: int = 150, separation: float = 0.2, max_speakers: int = 8) -> None:
+    def __init__(self, *, max_windows: int = 150, separation: float = 0.25, max_speakers: int = 8) -> None:
         self.windows: deque[Window] = deque()
         self.named: set[int] = set()
         """Speakers the session has named (meeting, person, voiceprint): kept apart, and
@@ -151,7 +154,7 @@ class VoiceClusters:
         old = np.array([0 if id(w) in new_ids else w.speaker for w in windows])
         labels = np.zeros(len(windows), int)
         if len(windows) >= _MIN_SPECTRAL:
-            labels = self._merge(x, times, self._clusterer.predict(x), old)
+            labels = self._merge(x, times, _refine(x, self._clusterer.predict(x)), old)
         mapping = self._numbers(x, times, labels, old)
         for w, c in zip(windows, labels):
             w.speaker = mapping[c]
@@ -213,6 +216,18 @@ class VoiceClusters:
             if score < best_score:
                 best, best_score = sp, score
         return best
+
+
+def _refine(x: np.ndarray, labels: np.ndarray, rounds: int = 5) -> np.ndarray:
+    """Each window to the cluster whose mean it is nearest, until nothing moves."""
+    for _ in range(rounds):
+        clusters = np.array(sorted(set(labels.tolist())))
+        means = np.stack([x[labels == c].mean(0) for c in clusters])
+        moved = clusters[np.argmax(x @ means.T, axis=1)]
+        if (moved == labels).all():
+            break
+        labels = moved
+    return labels
 
 
 def _owner(speakers: np.ndarray, named: set[int]) -> int | None:
