@@ -240,58 +240,54 @@ def _warn_untranslated(segments, target: str, path: Path | None) -> None:
 class _FileJob:
     """One file's transcription and translations, with the engines it needs."""
 
-    def __init__(self, settings, audio, asr, router, language, targets, engine, detect) -> None:
-        self.settings, self.audio, self.asr, self.router = settings, audio, asr, router
+    def __init__(self, settings, audio, models, language, targets, engine, detect) -> None:
+        self.settings, self.audio, self.models = settings, audio, models
         self.language, self.targets, self.engine, self.detect = language, targets, engine, detect
         self.duration = audio.size / 16000
 
     @classmethod
     def prepare(cls, file: Path, language, targets, engine, detect) -> "_FileJob":
-        from livetranslate.asr import AsrEngine
         from livetranslate.audio import decode_file
-        from livetranslate.translation import build_router
+        from livetranslate.runtime import Models
 
         s = get_settings()
         audio = decode_file(file)
-        asr = AsrEngine.from_settings(s, workers=1, final_lane=False)
-        language = asr.file_language(language)
-        asr.check_language(language)
-        router = build_router(s, asr)
-        router.check(language, targets, engine)
-        return cls(s, audio, asr, router, language, targets, engine, detect)
+        models = Models.load(s, workers=1, final_lane=False)
+        language = models.engine.file_language(language)
+        models.engine.check_language(language)
+        models.router.check(language, targets, engine)
+        return cls(s, audio, models, language, targets, engine, detect)
 
     async def run(self, speakers: bool):
         from livetranslate.asr import SegmenterOptions
         from livetranslate.asr.files import transcribe_file
-        from livetranslate.speakers import SessionSpeakers, VoiceEncoder
+        from livetranslate.speakers import SessionSpeakers
         from livetranslate.translation.files import translate_segments
-        from livetranslate.vad import SileroVad
 
-        s = self.settings
-        self.asr.start()
+        s, m = self.settings, self.models
+        m.engine.start()
         try:
             with _progress() as progress:
                 task = progress.add_task("transcribing", total=self.duration)
                 segments, detected = await transcribe_file(
-                    self.asr, SileroVad(), self.audio, language=self.language,
+                    m.engine, m.vad, self.audio, language=self.language,
                     segmenter=SegmenterOptions.from_settings(s), beam_size=s.final_beam_size,
                     on_progress=lambda t: progress.update(task, completed=t),
                     speakers=SessionSpeakers.from_settings(s) if speakers else None,
-                    encoder=VoiceEncoder() if speakers else None,
+                    encoder=m.encoder if speakers else None,
                     detect="segment" if self.detect else "file",
                 )
                 by_lang = {}
                 for target in self.targets if segments else []:
                     task = progress.add_task(f"translating → {target}", total=self.duration)
                     by_lang[target] = await translate_segments(
-                        self.router, segments, self.audio, target, source_default=detected or "en", engine=self.engine,
+                        m.router, segments, self.audio, target, source_default=detected or "en", engine=self.engine,
                         glossary=s.glossary, context_size=s.translation_context_segments,
                         on_progress=lambda t, task=task: progress.update(task, completed=t),
                     )
             return segments, detected, by_lang
         finally:
-            await self.router.aclose()
-            self.asr.stop()
+            await m.aclose()
 
 
 def _progress() -> Progress:

@@ -80,3 +80,8 @@ class TranslationFailed(LiveTranslateError):
 
     status_code = 502
     code = "translation_failed"
+
+
+def error_body(code: str, message: str, **extra) -> dict:
+    """The one error shape (OpenAI's): ``{"error": {"code", "message", "type", ...}}``."""
+    return {"error": {"code": code, "message": message, "type": "invalid_request_error", **extra}}

@@ -5,6 +5,8 @@
 gap-free ``seq``; they are stored in the event log and can be replayed. *Connection
 messages* (``ready``, ``input``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
 *Client messages* (``start``, ``speakers``, ``stop``) are what a client sends on the audio socket.
+*Session commands* (``retarget``, ``speaker``, ``timeline``, ``stop``, ``delete``) go through the bus to
+whoever runs a live session; they are not stored.
 """
 
 from __future__ import annotations
@@ -258,3 +260,54 @@ def parse_client_message(text: str) -> StartMessage | SpeakersMessage | StopMess
     if isinstance(msg, StartMessage) and msg.format.startswith("pcm_") and msg.sample_rate is None:
         raise InvalidInput(f"format {msg.format!r} needs sample_rate")
     return msg
+
+
+# --- session commands (to whoever runs the live session; not stored) -------------------
+
+
+class RetargetCommand(_Message):
+    """The session's translation settings changed (already stored): the next segments follow."""
+
+    type: Literal["retarget"] = "retarget"
+    targets: list[str]
+    translation_engine: str | None = None
+    glossary: dict | None = None
+    """The session's own glossary (the server's is merged in by the owner)."""
+
+
+class SpeakerCommand(_Message):
+    """A speaker was renamed or merged through the API (already stored and published)."""
+
+    type: Literal["speaker"] = "speaker"
+    update: SpeakerUpdateEvent
+
+
+class TimelineCommand(_Message):
+    """Meeting timeline events for the live session (the owner checks them against its audio)."""
+
+    type: Literal["timeline"] = "timeline"
+    events: list[SpeakerTimelineEvent]
+
+
+class StopCommand(_Message):
+    """End the session: its tracks stop as if their sources had sent ``stop``."""
+
+    type: Literal["stop"] = "stop"
+    reason: str = "ended"
+
+
+class DeleteCommand(_Message):
+    """The session is being deleted: drop its live audio, publish nothing more."""
+
+    type: Literal["delete"] = "delete"
+
+
+SessionCommand = Annotated[
+    Union[RetargetCommand, SpeakerCommand, TimelineCommand, StopCommand, DeleteCommand],
+    Field(discriminator="type"),
+]
+_session_command = TypeAdapter(SessionCommand)
+
+
+def parse_session_command(data: str | bytes) -> RetargetCommand | SpeakerCommand | TimelineCommand | StopCommand | DeleteCommand:
+    return _session_command.validate_json(data)

@@ -7,7 +7,7 @@ import asyncio
 import json
 
 from livetranslate.events import SegmentEvent
-from livetranslate.publish import InProcessBus, Publisher
+from livetranslate.bus import MemoryBus
 from livetranslate.store import Database, upgrade
 from livetranslate.store import crud
 from livetranslate.translation import LlmTranslator, SessionTranslator, TranslationRouter
@@ -25,20 +25,31 @@ def seg(sid: str, status: str, text: str, language: str = "en") -> SegmentEvent:
     return SegmentEvent(segment_id=sid, status=status, text=text, start=0, end=1, language=language)
 
 
+def _submitter(db: Database, translator: SessionTranslator):
+    """What a live session does with each event it publishes: hand it to its stages, with
+    the session's own publish (here the bus's) as ``emit``."""
+    bus = MemoryBus(db, 1000)
+
+    def submit(event):
+        translator.handle(event, lambda e: bus.publish("s", e))
+
+    return submit
+
+
 def run(tmp_path, router, steps, **kwargs) -> tuple[list[dict], Database]:
     db = _db(tmp_path)
 
     async def main():
         translator = SessionTranslator(
-            session_id="s", router=router, publisher=Publisher(db, InProcessBus(1000)), targets=["es"],
-            language=None, **kwargs,
+            session_id="s", router=router, targets=["es"], language=None, **kwargs,
         )
+        submit = _submitter(db, translator)
         translator.start()
         for step in steps:
             if callable(step):
                 step(translator)
             else:
-                translator.submit(step)
+                submit(step)
         await translator.finish()
 
     asyncio.run(main())
@@ -60,17 +71,17 @@ def test_drafts_then_final_and_a_retraction(tmp_path, apertium):
 
     async def main():
         translator = SessionTranslator(
-            session_id="s", router=router, publisher=Publisher(db, InProcessBus(1000)), targets=["es", "fr"],
-            language="en",
+            session_id="s", router=router, targets=["es", "fr"], language="en",
         )
+        submit = _submitter(db, translator)
         translator.start()
-        translator.submit(seg("a", "draft", "Good morning"))
+        submit(seg("a", "draft", "Good morning"))
         await asyncio.sleep(0.3)
-        translator.submit(seg("a", "final", "Good morning everyone."))
-        translator.submit(seg("b", "draft", "The budget"))
+        submit(seg("a", "final", "Good morning everyone."))
+        submit(seg("b", "draft", "The budget"))
         await asyncio.sleep(0.3)
-        translator.submit(seg("b", "final", ""))  # noise after all: retract
-        translator.submit(seg("c", "final", ""))  # noise never drafted: nothing
+        submit(seg("b", "final", ""))  # noise after all: retract
+        submit(seg("c", "final", ""))  # noise never drafted: nothing
         await translator.finish()
 
     asyncio.run(main())
@@ -123,14 +134,15 @@ def test_a_target_dropped_mid_segment_still_gets_its_final(tmp_path, apertium):
 
     async def main():
         translator = SessionTranslator(
-            session_id="s", router=router, publisher=Publisher(db, InProcessBus(1000)), targets=["es"], language="en"
+            session_id="s", router=router, targets=["es"], language="en"
         )
+        submit = _submitter(db, translator)
         translator.start()
-        translator.submit(seg("a", "draft", "Thank you"))
+        submit(seg("a", "draft", "Thank you"))
         await asyncio.sleep(0.3)
         translator.targets = []  # PATCH {"targets": []}
-        translator.submit(seg("a", "final", "Thank you very much."))
-        translator.submit(seg("b", "final", "Good night."))
+        submit(seg("a", "final", "Thank you very much."))
+        submit(seg("b", "final", "Good night."))
         await translator.finish()
 
     asyncio.run(main())

@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
 from fastapi import Depends, FastAPI, Request
 from starlette.requests import HTTPConnection
-from sqlalchemy.exc import SQLAlchemyError
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
-from livetranslate import __version__, datadir, metrics
+from livetranslate import __version__, metrics
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
-from livetranslate.asr import AsrEngine
-from livetranslate.errors import LiveTranslateError
-from livetranslate.publish import InProcessBus, Publisher
-from livetranslate.session import SessionService
+from livetranslate.api.routes import health, languages, openai, sessions, settings as settings_routes
+from livetranslate.api.routes import speakers, streaming, voiceprints
+from livetranslate.errors import LiveTranslateError, error_body
+from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
-from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
-from livetranslate.store import Database, crud, upgrade
-from livetranslate.translation import TranslationRouter, build_router
-from livetranslate.vad import SileroVad
 from livetranslate.web import STATIC
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    settings: Settings
-    db: Database
-    engine: AsrEngine
-    vad: SileroVad
-    bus: InProcessBus
-    sessions: SessionService
-    translation: TranslationRouter
-    voiceprints: VoiceprintBook
-
 
 DESCRIPTION = f"""REST for sessions, transcripts, speakers and voiceprints, OpenAI-compatible file
 transcription, and two WebSockets per session, for audio in and captions out, described in
@@ -65,11 +42,6 @@ TAGS = [
      "built on it."},
     {"name": "health", "description": "Liveness, readiness and Prometheus metrics, for load balancers and operators."},
 ]
-
-
-def error_body(code: str, message: str, **extra) -> dict:
-    """The one error shape (OpenAI's): ``{"error": {"code", "message", "type", ...}}``."""
-    return {"error": {"code": code, "message": message, "type": "invalid_request_error", **extra}}
 
 
 def _allowed(app: FastAPI, path: str) -> str:
@@ -103,44 +75,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        datadir.hold(settings.data_dir)  # before recovery: it pauses the sessions this directory left live
-        if settings.bus_url != "memory://":
-            raise ValueError(f"bus_url {settings.bus_url!r} is not supported; supported: memory://")
-        if settings.auto_migrate:
-            await asyncio.to_thread(upgrade, settings.database_url)
-        db = Database(settings.database_url)
-        engine = await asyncio.to_thread(AsrEngine.from_settings, settings)
-        asr = engine.asr
-        await asyncio.to_thread(engine.warm_up)
-        engine.start()
-        vad = SileroVad()
-        bus = InProcessBus(settings.subscriber_queue_size)
-        router = build_router(settings, engine)
-        encoder = VoiceEncoder()
-        voiceprints = VoiceprintBook(
-            encoder, vad, threshold=settings.voiceprint_threshold, margin=settings.voiceprint_margin,
-            min_speech_s=settings.voiceprint_min_speech_s,
-        )
-        sessions = SessionService(
-            settings=settings, db=db, engine=engine, vad=vad, bus=bus, publisher=Publisher(db, bus), router=router,
-            encoder=encoder, voiceprints=voiceprints,
-        )
-        try:
-            rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
-            voiceprints.load([Voiceprint.of(r) for r in rows])
-            await sessions.load_defaults()
-            await sessions.recover()
-        except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
-            log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
-        app.state.services = Services(settings, db, engine, vad, bus, sessions, router, voiceprints)
-        log.info("ready: model %s (%s) on %s", asr.name, settings.compute_type, settings.device)
-        try:
+        async with running(settings) as services:
+            app.state.services = services
             yield
-        finally:
-            await sessions.shutdown()
-            await router.aclose()
-            engine.stop()
-            db.dispose()
 
     app = FastAPI(
         title="LiveTranslate",
@@ -176,9 +113,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
-
-    from livetranslate.api.routes import health, languages, openai, sessions, settings as settings_routes
-    from livetranslate.api.routes import speakers, streaming, voiceprints
 
     for module in (sessions, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
         app.include_router(module.router, dependencies=[Depends(_one_value_per_query_parameter)])

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-from livetranslate.api.app import Services
+from livetranslate.runtime import Services
 
 
 def get_services(conn: HTTPConnection) -> Services:

@@ -14,7 +14,7 @@ from urllib.parse import quote
 from fastapi import Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from livetranslate.api.app import error_body
+from livetranslate.errors import error_body
 from livetranslate.store import SessionRow
 from livetranslate.store.models import as_utc
 

@@ -55,6 +55,9 @@ class Decoder(Protocol):
     def finish(self) -> np.ndarray:
         """No more input: return what is left. May block (call it from a thread)."""
 
+    def close(self) -> None:
+        """Give up on the stream (what is left is not wanted): frees what it holds, never blocks."""
+
 
 class _Resampler:
     """PyAV's resampler to 16 kHz mono float, fed with frames."""
@@ -103,6 +106,9 @@ class PcmDecoder:
     def finish(self) -> np.ndarray:
         self._rest = b""
         return self._resample(None) if self._resample else _EMPTY
+
+    def close(self) -> None:
+        self._rest = b""
 
 
 class _Pipe(io.RawIOBase):
@@ -215,6 +221,9 @@ class ContainerDecoder:
         if self._thread is not None:
             self._thread.join()
         return self._drain()
+
+    def close(self) -> None:
+        self._pipe.end()  # the demuxer thread reads the end of the stream and returns
 
 
 def make_decoder(fmt: str, sample_rate: int | None, channels: int) -> Decoder:

@@ -1,6 +1,13 @@
-"""Sessions: the registry of live sessions and each session's pipeline."""
+"""Sessions: the REST facade (:mod:`.service`), the live sessions of this process
+(:mod:`.live`), the track handle every audio source feeds (:mod:`.track`) and each track's
+pipeline (:mod:`.pipeline`)."""
 
+from livetranslate.session.live import LiveSession, LiveSessions
 from livetranslate.session.pipeline import SessionPipeline
-from livetranslate.session.service import SessionService
+from livetranslate.session.service import EVERYONE, Scope, SessionService
+from livetranslate.session.track import Track, TrackSpec, TrackState
 
-__all__ = ["SessionPipeline", "SessionService"]
+__all__ = [
+    "EVERYONE", "LiveSession", "LiveSessions", "Scope", "SessionPipeline", "SessionService", "Track", "TrackSpec",
+    "TrackState",
+]

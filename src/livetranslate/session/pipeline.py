@@ -27,7 +27,7 @@ from livetranslate.audio import Decoder, StreamInput, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
 from livetranslate.events import Participant, SegmentEvent, Word
-from livetranslate.publish import Publisher
+from livetranslate.bus import Bus
 from livetranslate.speakers import SessionSpeakers, Turn, VoiceEncoder
 from livetranslate.translation import SessionTranslator
 
@@ -44,7 +44,7 @@ class SessionPipeline:
         decoder: Decoder,
         segmenter: UtteranceSegmenter,
         engine: AsrEngine,
-        publisher: Publisher,
+        publisher: Bus,
         final_beam_size: int = 1,
         draft_beam_size: int = 1,
         max_pending_audio_s: float = 60.0,
@@ -136,6 +136,7 @@ class SessionPipeline:
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+        self._decoder.close()
         if self._audio_file is not None:
             self._audio_file.close()
 

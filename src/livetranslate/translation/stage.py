@@ -20,7 +20,7 @@ import numpy as np
 from livetranslate import metrics
 from livetranslate.errors import TranslationFailed
 from livetranslate.events import SegmentEvent, TranslationEvent, WarningEvent
-from livetranslate.publish import Publisher
+from livetranslate.bus import Bus
 from livetranslate.translation.base import TranslationRequest
 from livetranslate.translation.glossary import Glossary
 from livetranslate.translation.router import TranslationRouter
@@ -42,7 +42,7 @@ class SessionTranslator:
         *,
         session_id: str,
         router: TranslationRouter,
-        publisher: Publisher,
+        publisher: Bus,
         targets: list[str],
         language: str | None,
         glossary: Glossary | None = None,

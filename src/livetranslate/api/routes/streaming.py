@@ -16,21 +16,21 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from livetranslate import metrics
-from livetranslate.api.app import Services
 from livetranslate.api.deps import get_services
+from livetranslate.bus import Gone, Lagging, Subscription
 from livetranslate.errors import InvalidInput, LiveTranslateError, TooLarge
 from livetranslate.audio import SAMPLE_RATE
 from livetranslate.events import (
     ErrorMessage, InputMessage, ReadyMessage, SpeakersMessage, StartMessage, parse_client_message,
 )
-from livetranslate.publish import Subscription
+from livetranslate.runtime import Services
+from livetranslate.session import Track, TrackSpec
 from livetranslate.store import crud
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["streaming"])
 
 CLOSE_LAGGING = 4408
-_REPLAY_PAGE = 500
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:
@@ -69,31 +69,30 @@ class _Forwarder:
         self._ws = ws
         self._sub = sub
         self.last_sent = 0
+        self._stopped = False
         self._advanced = asyncio.Event()
 
     async def run(self) -> None:
-        while True:
-            if self._sub.overflowed:
-                await _send_error(
-                    self._ws,
-                    InvalidInput(
-                        f"this socket fell behind at seq {self.last_sent}; "
-                        f"read events from /events?after_seq={self.last_sent}"
-                    ),
-                    close=False,
-                )
-                return
-            item = await self._sub.get()
-            if item is None:
-                return
-            seq, payload = item
-            await self._ws.send_text(payload)
-            self.last_sent = seq
+        try:
+            async for event in self._sub:
+                await self._ws.send_text(event.to_json())
+                self.last_sent = event.seq
+                self._advanced.set()
+        except Lagging as e:
+            await _send_error(
+                self._ws,
+                InvalidInput(f"this socket fell behind at seq {e.last_seq}; read events from /events?after_seq={e.last_seq}"),
+                close=False,
+            )
+        except Gone:
+            pass  # the session was deleted: the socket is closed by whoever deleted it
+        finally:
+            self._stopped = True
             self._advanced.set()
 
     async def wait_sent(self, seq: int, timeout: float = 30.0) -> None:
         async def _wait():
-            while self.last_sent < seq and not self._sub.overflowed:
+            while self.last_sent < seq and not self._stopped:
                 self._advanced.clear()
                 await self._advanced.wait()
 
@@ -104,14 +103,13 @@ class _Forwarder:
 @router.websocket("/v1/sessions/{session_id}/audio")
 async def audio_socket(ws: WebSocket, session_id: str) -> None:
     services: Services = get_services(ws)
-    sessions = services.sessions
     max_frame = services.settings.max_frame_bytes
     await ws.accept()
     metrics.CONNECTIONS.labels("audio").inc()
-    sub = services.bus.subscribe(session_id)
+    sub = services.bus.subscribe(session_id, None)  # before going live: every event of this socket's time
     forwarder = _Forwarder(ws, sub)
     forward_task: asyncio.Task | None = None
-    live = False
+    track: Track | None = None
 
     async def terminate(reason: str) -> None:
         await _close(ws, 1001, reason)
@@ -119,10 +117,9 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
     try:
         async with _errors_close(ws, f"audio socket of session {session_id}"):
             start = await _receive_start(ws)
-            pipeline, offset = await sessions.go_live(session_id, start, terminate)
-            live = True
+            track = await services.live.open_track(session_id, _spec(start), terminate)
             forward_task = asyncio.create_task(forwarder.run(), name=f"forward-audio-{session_id}")
-            known = pipeline.input
+            known = track.input
             await ws.send_text(
                 ReadyMessage(
                     session_id=session_id,
@@ -130,7 +127,7 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
                     sample_rate=SAMPLE_RATE,
                     input_sample_rate=known.sample_rate if known else None,
                     input_channels=known.channels if known else None,
-                    audio_offset=round(offset, 3),
+                    audio_offset=round(track.offset, 3),
                 ).to_json()
             )
             while True:
@@ -141,9 +138,9 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
                 if data is not None:
                     if len(data) > max_frame:
                         raise TooLarge(f"binary frame of {len(data)} bytes is over the limit of {max_frame} bytes")
-                    await pipeline.feed(data)
-                    if known is None and pipeline.input is not None:  # a container's header was read
-                        known = pipeline.input
+                    await track.feed(data)
+                    if known is None and track.input is not None:  # a container's header was read
+                        known = track.input
                         message = InputMessage(format=start.format, sample_rate=known.sample_rate, channels=known.channels)
                         await ws.send_text(message.to_json())
                     continue
@@ -152,27 +149,31 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
                     raise InvalidInput("this socket has already started; send audio frames or {\"type\":\"stop\"}")
                 if isinstance(control, SpeakersMessage):
                     try:
-                        await sessions.speaker_events(session_id, control.events)
+                        await services.sessions.speaker_events(session_id, control.events)
                     except InvalidInput as e:  # bad events are refused; the audio goes on
                         await _send_error(ws, e, close=False)
                     continue
                 break  # stop
-            live = False
-            ended = await sessions.finish(session_id, end=True, track=start.track_key)
+            ended = await track.stop()
             if ended is not None:
                 await forwarder.wait_sent(ended.seq)
             await _close(ws, 1000, "session ended" if ended is not None else "track ended; the session goes on")
     finally:
-        if live:  # socket gone or bad input: keep what was accepted, the session pauses
+        if track is not None:  # socket gone or bad input: keep what was accepted, the session pauses
             try:
-                await sessions.finish(session_id, end=False, track=start.track_key)
+                await track.abort()
             except Exception:
                 log.exception("session %s: finishing the audio of a closed socket failed", session_id)
         if forward_task is not None:
             forward_task.cancel()
             await asyncio.gather(forward_task, return_exceptions=True)
-        services.bus.unsubscribe(sub)
+        sub.close()
         metrics.CONNECTIONS.labels("audio").dec()
+
+
+def _spec(start: StartMessage) -> TrackSpec:
+    return TrackSpec(format=start.format, sample_rate=start.sample_rate, channels=start.channels,
+                     name=start.track_key, participant=start.participant)
 
 
 async def _receive_start(ws: WebSocket) -> StartMessage:
@@ -195,67 +196,41 @@ async def events_socket(ws: WebSocket, session_id: str) -> None:
     services: Services = get_services(ws)
     await ws.accept()
     metrics.CONNECTIONS.labels("events").inc()
-    sub: Subscription | None = None
     receiver = asyncio.create_task(_drain_client(ws), name=f"events-recv-{session_id}")
     try:
         async with _errors_close(ws, f"events socket of session {session_id}"):
             raw = ws.query_params.get("after_seq", "0")
             if not raw.isdigit():
                 raise InvalidInput(f"after_seq must be a non-negative integer, not {raw!r}")
-            last = int(raw)
             await asyncio.to_thread(services.db.call, crud.get_session, session_id=session_id)
-            sub = services.bus.subscribe(session_id)  # before the replay: nothing falls between
-            ended, last = await _replay(ws, services, session_id, last)
-            while not ended:
-                if sub.overflowed:
-                    await _send_error(
-                        ws,
-                        InvalidInput(f"subscriber too slow; reconnect with after_seq={last}"),
-                        close=False,
-                    )
-                    await _close(ws, CLOSE_LAGGING, f"lagging; reconnect with after_seq={last}")
-                    return
-                getter = asyncio.ensure_future(sub.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    return  # the client went away
-                item = getter.result()
-                if item is None:
-                    if sub.closed:
-                        await _close(ws, 1001, sub.closed)
-                        return
-                    continue  # overflowed: handled at the top of the loop
-                seq, payload = item
-                if seq <= last:
-                    continue
-                if seq > last + 1:  # cannot happen with an in-order bus; heal from the store if it does
-                    ended, last = await _replay(ws, services, session_id, last)
-                    continue
-                await ws.send_text(payload)
-                last = seq
-                ended = '"type":"session.ended"' in payload
-            await _close(ws, 1000, "session ended")
+            async with services.bus.subscribe(session_id, int(raw)) as sub:
+                await _follow(ws, sub, receiver)
     finally:
         receiver.cancel()
-        if sub is not None:
-            services.bus.unsubscribe(sub)
         metrics.CONNECTIONS.labels("events").dec()
 
 
-async def _replay(ws: WebSocket, services: Services, session_id: str, last: int) -> tuple[bool, int]:
-    """Send every stored event after ``last``; return (session ended, last seq sent)."""
-    ended = False
+async def _follow(ws: WebSocket, sub: Subscription, receiver: asyncio.Task) -> None:
+    """Send the subscription's events until the session ends, the reader lags or leaves."""
     while True:
-        page = await asyncio.to_thread(
-            services.db.call, crud.events_after, session_id=session_id, after_seq=last, limit=_REPLAY_PAGE
-        )
-        for seq, payload in page:
-            await ws.send_text(payload)
-            last = seq
-            ended = ended or '"type":"session.ended"' in payload
-        if len(page) < _REPLAY_PAGE:
-            return ended, last
+        getter = asyncio.ensure_future(anext(sub))
+        done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        if getter not in done:
+            getter.cancel()
+            return  # the client went away
+        try:
+            event = getter.result()
+        except StopAsyncIteration:
+            await _close(ws, 1000, "session ended")
+            return
+        except Lagging as e:
+            await _send_error(ws, InvalidInput(f"subscriber too slow; reconnect with after_seq={e.last_seq}"), close=False)
+            await _close(ws, CLOSE_LAGGING, f"lagging; reconnect with after_seq={e.last_seq}")
+            return
+        except Gone as e:
+            await _close(ws, 1001, e.reason)
+            return
+        await ws.send_text(event.to_json())
 
 
 async def _drain_client(ws: WebSocket) -> None:

@@ -1,0 +1,105 @@
+"""The composition root: every long-lived part of the system is built here, once, from the
+settings — the store, the models, the bus, the live sessions and the REST facade.
+
+    async with running(settings) as services:   # the server (``livetranslate serve``)
+        ...
+    models = Models.load(settings, workers=1)    # a file job (``livetranslate transcribe``)
+
+Nothing else names a concrete bus or builds an engine: the web layer receives
+:class:`Services`, the CLI :class:`Models`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from livetranslate import datadir
+from livetranslate.asr import AsrEngine
+from livetranslate.bus import Bus, bus_from_url, check_url
+from livetranslate.session import LiveSessions, SessionService
+from livetranslate.settings import Settings
+from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
+from livetranslate.store import Database, crud, upgrade
+from livetranslate.translation import TranslationRouter, build_router
+from livetranslate.vad import SileroVad
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Models:
+    """What turns audio into text and text into other languages: shared by every session of
+    a process, and by a file job."""
+
+    engine: AsrEngine
+    vad: SileroVad
+    router: TranslationRouter
+    encoder: VoiceEncoder
+
+    @classmethod
+    def load(cls, settings: Settings, *, workers: int | None = None, final_lane: bool = True) -> "Models":
+        """Load the models (blocking: call it in a thread from async code)."""
+        engine = AsrEngine.from_settings(settings, workers=workers, final_lane=final_lane)
+        return cls(engine=engine, vad=SileroVad(), router=build_router(settings, engine), encoder=VoiceEncoder())
+
+    async def aclose(self) -> None:
+        await self.router.aclose()
+        self.engine.stop()
+
+
+@dataclass
+class Services:
+    """Everything the server's routes use."""
+
+    settings: Settings
+    db: Database
+    engine: AsrEngine
+    vad: SileroVad
+    bus: Bus
+    sessions: SessionService
+    live: LiveSessions
+    translation: TranslationRouter
+    voiceprints: VoiceprintBook
+
+
+@asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Services]:
+    """Build the server's services, recover what a crash left live, and close it all at the end."""
+    datadir.hold(settings.data_dir)  # before recovery: it pauses the sessions this directory left live
+    check_url(settings.bus_url)  # an unsupported bus is refused before any model loads
+    if settings.auto_migrate:
+        await asyncio.to_thread(upgrade, settings.database_url)
+    db = Database(settings.database_url)
+    models = await asyncio.to_thread(Models.load, settings)
+    await asyncio.to_thread(models.engine.warm_up)
+    models.engine.start()
+    bus = bus_from_url(settings.bus_url, db, settings.subscriber_queue_size)
+    voiceprints = VoiceprintBook(
+        models.encoder, models.vad, threshold=settings.voiceprint_threshold, margin=settings.voiceprint_margin,
+        min_speech_s=settings.voiceprint_min_speech_s,
+    )
+    live = LiveSessions(
+        settings=settings, db=db, engine=models.engine, vad=models.vad, bus=bus, router=models.router,
+        encoder=models.encoder, voiceprints=voiceprints,
+    )
+    sessions = SessionService(settings=settings, db=db, engine=models.engine, bus=bus, router=models.router)
+    try:
+        rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
+        voiceprints.load([Voiceprint.of(r) for r in rows])
+        await sessions.load_defaults()
+        await live.recover()
+    except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
+        log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
+    log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
+    try:
+        yield Services(settings, db, models.engine, models.vad, bus, sessions, live, models.router, voiceprints)
+    finally:
+        await live.shutdown()
+        await models.aclose()
+        db.dispose()

@@ -1,0 +1,350 @@
+"""Live sessions of this process: each one's tracks, the stages they share, and its commands.
+
+:class:`LiveSessions` is the registry (open a track, recover after a crash, shut down);
+:class:`LiveSession` is one session with live audio here. A session's audio arrives on one or
+more tracks (:mod:`.track`), each with its own :class:`SessionPipeline`; the tracks share the
+session's translation and speakers stages. The session is live while any track is. What the
+REST facade changes reaches a live session only as a command on the bus
+(:class:`~livetranslate.events.SessionCommand`), so the facade and the session may be in
+different processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import numpy as np
+
+from livetranslate import metrics
+from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
+from livetranslate.audio import make_decoder
+from livetranslate.bus import Bus
+from livetranslate.errors import Conflict, InvalidInput, LiveTranslateError
+from livetranslate.events import (
+    DeleteCommand, Participant, RetargetCommand, SessionEndedEvent, SessionStatusEvent, SpeakerCommand,
+    SpeakerTimelineEvent, StopCommand, TimelineCommand,
+)
+from livetranslate.session.pipeline import SessionPipeline
+from livetranslate.session.track import Track, TrackSpec, TrackState
+from livetranslate.settings import Settings
+from livetranslate.speakers import SessionSpeakers, Speaker, Timeline, VoiceEncoder, VoiceprintBook
+from livetranslate.store import Database, SessionRow, SessionStatus, crud
+from livetranslate.translation import Glossary, SessionTranslator, TranslationRouter
+from livetranslate.vad import SileroVad
+
+log = logging.getLogger(__name__)
+
+
+def session_glossary(settings: Settings, stored: dict | None) -> Glossary:
+    """The server's glossary with the session's own on top."""
+    return settings.glossary.merged(Glossary.model_validate(stored) if stored else None)
+
+
+class LiveSession:
+    """A session with live audio in this process."""
+
+    def __init__(self, registry: "LiveSessions", row: SessionRow, translator: SessionTranslator,
+                 speakers: SessionSpeakers) -> None:
+        self.id = row.id
+        self.translator = translator
+        self.speakers = speakers
+        self.offset = row.audio_seconds
+        """Session time at which the first track went live."""
+        self.since = time.monotonic()
+        self.tracks: dict[str, Track] = {}
+        """By track name ("" for the session's single unnamed track)."""
+        self.heard = 0.0
+        """The furthest session time of a track that has finished."""
+        self.finishing = 0
+        """Tracks publishing their last finals: the last one to end closes the session."""
+        self.ending: str | None = None
+        """Set by a stop command: the session ends (with this reason) when its tracks are done."""
+        self.gone = asyncio.Event()
+        """Set when the session has no live audio here any more (finished or deleted)."""
+        self._registry = registry
+        self._bus = registry.bus
+        self._commands: asyncio.Task | None = None
+
+    def now(self) -> float:
+        """Session time by the clock: where a track joining now starts."""
+        return self.offset + time.monotonic() - self.since
+
+    def audio_seconds(self) -> float:
+        return max([self.offset, self.heard, *(t.pipeline.audio_seconds for t in self.tracks.values())])
+
+    # --- commands (from the REST facade, through the bus)
+
+    def take_commands(self) -> None:
+        self._commands = asyncio.create_task(self._run_commands(), name=f"commands-{self.id}")
+
+    async def _run_commands(self) -> None:
+        async for delivery in self._bus.commands(self.id):
+            try:
+                await self._handle(delivery.command)
+            except LiveTranslateError as e:
+                delivery.done(e)
+            except Exception as e:
+                log.exception("session %s: command %s failed", self.id, delivery.command.type)
+                delivery.done(e)
+            else:
+                delivery.done()
+
+    async def _handle(self, command) -> None:
+        if isinstance(command, RetargetCommand):
+            self.translator.targets = list(command.targets)
+            self.translator.engine = command.translation_engine
+            self.translator.glossary = session_glossary(self._registry.settings, command.glossary)
+        elif isinstance(command, SpeakerCommand):
+            self.speakers.apply(command.update)
+        elif isinstance(command, TimelineCommand):
+            check_timeline(command.events, self.audio_seconds(), self._registry.settings.speaker_event_lead_s)
+            await asyncio.to_thread(self.speakers.add_timeline, command.events)
+            for update in self.speakers.take_updates():
+                await self._bus.publish(self.id, update)
+        elif isinstance(command, StopCommand):
+            self.ending = command.reason
+            for track in list(self.tracks.values()):  # the sources stop feeding; their finish ends it
+                await track.terminate("session ended")
+            await self.gone.wait()
+        elif isinstance(command, DeleteCommand):
+            await self._registry.drop(self)
+
+    # --- tracks
+
+    async def finish_track(self, track: Track, *, end: bool, reason: str = "stopped") -> SessionEndedEvent | None:
+        """A track's audio is over: publish its finals. When it was the session's last live
+        track, mark the session ended (``end``) or paused (its source went away; a new track
+        may resume it)."""
+        if self.tracks.get(track.spec.name) is not track:
+            return None  # already finishing, or the session was deleted
+        del self.tracks[track.spec.name]
+        if end:
+            track.move(TrackState.stopping)
+        self.finishing += 1
+        error: LiveTranslateError | None = None
+        try:
+            try:
+                await track.pipeline.finish()
+            except LiveTranslateError as e:
+                error, end = e, False
+            self.heard = max(self.heard, track.pipeline.audio_seconds)
+            track.move(TrackState.stopped if end else TrackState.aborted)
+        finally:
+            self.finishing -= 1
+        if self.tracks or self.finishing or self._registry.get(self.id) is not self:
+            # other tracks go on (or finish), or the session was deleted meanwhile
+            if error is not None:
+                raise error
+            return None
+        try:
+            return await self._close(end=end or self.ending is not None, reason=self.ending or reason, error=error)
+        finally:
+            self.gone.set()
+
+    async def _close(self, *, end: bool, reason: str, error: LiveTranslateError | None) -> SessionEndedEvent | None:
+        self._registry.forget(self)
+        await self.translator.finish()
+        offset_end = round(self.audio_seconds(), 3)
+        centroids = self.speakers.centroids()
+        status = SessionStatus.ended if end else SessionStatus.paused
+        db = self._registry.db
+
+        def store():
+            with db.session() as s:
+                crud.save_centroids(s, session_id=self.id, centroids=centroids)
+                crud.set_status(s, session_id=self.id, status=status, audio_seconds=offset_end)
+
+        await asyncio.to_thread(store)
+        if end:
+            return await self._bus.publish(self.id, SessionEndedEvent(reason=reason, audio_seconds=offset_end))
+        await self._bus.publish(self.id, SessionStatusEvent(status="paused", audio_seconds=offset_end))
+        if error is not None:
+            raise error
+        return None
+
+    async def cancel(self) -> None:
+        """Deleted: drop the live audio, publish nothing more, close the sources."""
+        self.gone.set()
+        tracks = list(self.tracks.values())
+        self.tracks.clear()
+        for track in tracks:
+            track.state = TrackState.cancelled
+            await track.pipeline.cancel()
+        await self.translator.cancel()
+        for track in tracks:
+            await track.terminate("session deleted")
+
+
+def check_timeline(events: list[SpeakerTimelineEvent], heard: float, lead: float) -> None:
+    """Meeting events must fall inside the audio heard so far (plus the lead allowed)."""
+    for e in events:
+        latest = max(e.time, e.end or 0.0)
+        if latest > heard + lead:
+            raise InvalidInput(
+                f"a {e.kind!r} event at {latest:.2f} s is outside the session: audio so far ends at "
+                f"{heard:.2f} s (events may lead it by {lead:g} s)"
+            )
+
+
+class LiveSessions:
+    """The registry of this process's live sessions."""
+
+    def __init__(
+        self, *, settings: Settings, db: Database, engine: AsrEngine, vad: SileroVad, bus: Bus,
+        router: TranslationRouter, encoder: VoiceEncoder | None = None, voiceprints: VoiceprintBook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.bus = bus
+        self._engine = engine
+        self._vad = vad
+        self._router = router
+        self._encoder = encoder if settings.speakers else None
+        self._voiceprints = voiceprints
+        self._live: dict[str, LiveSession] = {}
+
+    def get(self, session_id: str) -> LiveSession | None:
+        return self._live.get(session_id)
+
+    def forget(self, live: LiveSession) -> None:
+        """The session has no live audio here any more."""
+        if self._live.get(live.id) is live:
+            del self._live[live.id]
+            metrics.ACTIVE_SESSIONS.dec()
+            self.bus.release(live.id)
+
+    async def drop(self, live: LiveSession) -> None:
+        """The session is being deleted."""
+        self.forget(live)
+        await live.cancel()
+
+    async def open_track(
+        self, session_id: str, spec: TrackSpec, terminate: Callable[[str], Awaitable[None]]
+    ) -> Track:
+        """Attach a source to the session (it goes live if it was not)."""
+        self._check_track_free(session_id, spec.name)
+        decoder = make_decoder(spec.format, spec.sample_rate, spec.channels)
+        row = await asyncio.to_thread(self.db.call, crud.get_session, session_id=session_id)
+        if row.status is SessionStatus.ended:
+            raise Conflict(f"session {session_id!r} has ended; create a new session")
+        await self._engine.prepare(row.language)  # the multilingual model loads on first need
+        live = self._live.get(session_id)
+        first = False
+        if live is None:
+            opened = await self._open(row)
+            live = self._live.get(session_id)  # another track may have opened it meanwhile
+            if live is None:
+                live, first = opened, True
+        # no await from here until the track is registered: two sources cannot both take it
+        self._check_track_free(session_id, spec.name)
+        offset = row.audio_seconds if first else live.now()
+        track = Track(live, spec, self._pipeline(row, spec, live, decoder, offset), offset, terminate)
+        live.tracks[spec.name] = track
+        if first:
+            await self._go_live(live, track, offset)
+        track.pipeline.start()
+        return track
+
+    def _pipeline(self, row: SessionRow, spec: TrackSpec, live: LiveSession, decoder, offset: float) -> SessionPipeline:
+        s = self.settings
+        audio_file = None
+        if row.audio_path and spec.name == "":  # the session's recording is its unnamed track
+            Path(row.audio_path).parent.mkdir(parents=True, exist_ok=True)
+            audio_file = open(row.audio_path, "ab")  # noqa: SIM115 - owned by the pipeline
+        segmenter = UtteranceSegmenter(self._vad.stream(), SegmenterOptions.from_settings(s), offset_s=offset)
+        return SessionPipeline(
+            session_id=row.id, language=row.language, candidates=row.languages, decoder=decoder,
+            segmenter=segmenter, engine=self._engine, publisher=self.bus, final_beam_size=s.final_beam_size,
+            draft_beam_size=s.draft_beam_size, max_pending_audio_s=s.max_pending_audio_s,
+            draft_max_lag_s=s.draft_max_lag_s, audio_file=audio_file, translator=live.translator,
+            speakers=live.speakers, encoder=self._encoder, participant=spec.participant,
+        )
+
+    async def _go_live(self, live: LiveSession, track: Track, offset: float) -> None:
+        self._live[live.id] = live
+        metrics.ACTIVE_SESSIONS.inc()
+        try:
+            await asyncio.to_thread(self.db.call, crud.set_status, session_id=live.id, status=SessionStatus.live)
+            await self.bus.publish(live.id, SessionStatusEvent(status="live", audio_seconds=offset))
+        except BaseException:
+            self._live.pop(live.id, None)
+            metrics.ACTIVE_SESSIONS.dec()
+            await track.pipeline.cancel()
+            await live.translator.cancel()
+            raise
+        live.translator.start()
+        live.take_commands()
+
+    def _check_track_free(self, session_id: str, track: str) -> None:
+        live = self._live.get(session_id)
+        if live is None:
+            return
+        if track == "" or "" in live.tracks:
+            raise Conflict(
+                f"session {session_id!r} already has a live audio socket; stop it first "
+                "(several sockets at once must each name a different track)"
+            )
+        if track in live.tracks:
+            raise Conflict(f"track {track!r} of session {session_id!r} is already live")
+
+    async def _open(self, row: SessionRow) -> LiveSession:
+        """The stages a session's tracks share, picking up where a paused session left off."""
+        s = self.settings
+
+        def load():
+            with self.db.session() as db:
+                return crud.speakers(db, session_id=row.id, merged=True), crud.timeline_events(db, session_id=row.id)
+
+        speaker_rows, timeline_rows = await asyncio.to_thread(load)
+        timeline = Timeline.from_settings(s)
+        for e in timeline_rows:
+            timeline.add(SpeakerTimelineEvent(
+                kind=e.kind, participant=Participant(id=e.participant_id, name=e.name), time=e.time, end=e.end,
+                text=e.text,
+            ))
+        speakers = SessionSpeakers.from_settings(
+            s, timeline=timeline, voiceprints=self._voiceprints,
+            known=[
+                Speaker(id=r.id, name=r.name, source=r.source, confidence=r.confidence, participant_id=r.participant_id,
+                        voiceprint_id=r.voiceprint_id, merged_into=r.merged_into)
+                for r in speaker_rows
+            ],
+            centroids={r.id: np.asarray(r.centroid, np.float32) for r in speaker_rows if r.centroid},
+        )
+        translator = SessionTranslator(
+            session_id=row.id, router=self._router, publisher=self.bus, targets=list(row.targets or []),
+            language=row.language, glossary=session_glossary(s, row.glossary), engine=row.translation_engine,
+            context_segments=s.translation_context_segments, drafts=s.translate_drafts and s.drafts,
+        )
+        return LiveSession(self, row, translator, speakers)
+
+    async def recover(self) -> list[str]:
+        """At start-up (embedded mode: this process owns every session): sessions a crashed
+        process left live become paused, their timeline taken from the audio kept on disk."""
+        rows = await asyncio.to_thread(self.db.call, crud.interrupted_sessions)
+        for row in rows:
+            seconds = row.audio_seconds
+            if row.audio_path and Path(row.audio_path).is_file():
+                seconds = max(seconds, Path(row.audio_path).stat().st_size / (2 * 16000))
+            await asyncio.to_thread(
+                self.db.call, crud.set_status, session_id=row.id, status=SessionStatus.paused,
+                audio_seconds=round(seconds, 3),
+            )
+            await self.bus.publish(row.id, SessionStatusEvent(status="paused", audio_seconds=round(seconds, 3)))
+            log.warning("session %s was live when the server stopped; it is paused at %.1f s", row.id, seconds)
+        return [row.id for row in rows]
+
+    async def shutdown(self) -> None:
+        """Server stopping: finish every live session (their finals are stored), leave them paused."""
+        async def pause(live: LiveSession) -> None:
+            for track in list(live.tracks.values()):
+                try:
+                    await track.abort()
+                except Exception:
+                    log.exception("session %s: finishing track %r at shutdown failed", live.id, track.spec.name)
+
+        await asyncio.gather(*(pause(live) for live in list(self._live.values())))

@@ -1,0 +1,103 @@
+"""The track handle: one audio source feeding a live session, whatever the source is (a
+socket, a stream URL, a meeting bot).
+
+    async with await live.open_track(session_id, spec, terminate) as track:
+        await track.feed(data)          # as the bytes arrive
+        ended = await track.stop()      # the source is done: its finals are published
+
+Leaving the ``async with`` without :meth:`Track.stop` aborts the track: the source went away,
+what it sent is kept and the session pauses (a new track may resume it).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from livetranslate.audio import StreamInput
+from livetranslate.errors import Conflict
+from livetranslate.events import Participant, SessionEndedEvent
+from livetranslate.session.pipeline import SessionPipeline
+
+if TYPE_CHECKING:
+    from livetranslate.session.live import LiveSession
+
+
+@dataclass(frozen=True)
+class TrackSpec:
+    """What a source sends: its format (``pcm_s16le``, ``pcm_f32le``, a container or ``auto``),
+    the rate and channels of raw PCM, the track's name among the session's tracks ("" for the
+    session's only one) and the participant it is, if known."""
+
+    format: str = "pcm_s16le"
+    sample_rate: int | None = None
+    channels: int = 1
+    name: str = ""
+    participant: Participant | None = None
+
+
+class TrackState(enum.Enum):
+    live = "live"
+    stopping = "stopping"
+    stopped = "stopped"
+    """Its source said it was done: every final published."""
+    aborted = "aborted"
+    """Its source went away: what it sent is kept, the session pauses."""
+    cancelled = "cancelled"
+    """The session was deleted under it."""
+
+
+_NEXT = {
+    TrackState.live: {TrackState.stopping, TrackState.aborted, TrackState.cancelled},
+    TrackState.stopping: {TrackState.stopped, TrackState.aborted, TrackState.cancelled},
+}
+
+
+class Track:
+    def __init__(
+        self, session: "LiveSession", spec: TrackSpec, pipeline: SessionPipeline, offset: float,
+        terminate: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self.session = session
+        self.spec = spec
+        self.pipeline = pipeline
+        self.offset = offset
+        """Session time (s) at which this track's audio begins."""
+        self.state = TrackState.live
+        self.terminate = terminate
+        """Asks the source to stop feeding (its socket closes with the reason)."""
+
+    @property
+    def input(self) -> StreamInput | None:
+        """The source's own rate and channels (None for a container until its header is read)."""
+        return self.pipeline.input
+
+    async def feed(self, data: bytes) -> None:
+        """Decode, store and segment one piece of the source. Raises UnsupportedMedia."""
+        if self.state is not TrackState.live:
+            raise Conflict(f"track {self.spec.name!r} is {self.state.value}; it takes no more audio")
+        await self.pipeline.feed(data)
+
+    async def stop(self) -> SessionEndedEvent | None:
+        """The source is done: publish its finals. Returns the session's ``session.ended`` when
+        this was its last track (the session ends)."""
+        return await self.session.finish_track(self, end=True)
+
+    async def abort(self) -> None:
+        """The source went away: publish the finals of what it sent; the session pauses when no
+        other track is live."""
+        if self.state in (TrackState.live, TrackState.stopping):
+            await self.session.finish_track(self, end=False)
+
+    def move(self, to: TrackState) -> None:
+        if to not in _NEXT.get(self.state, set()):
+            raise Conflict(f"track {self.spec.name!r} cannot go from {self.state.value} to {to.value}")
+        self.state = to
+
+    async def __aenter__(self) -> "Track":
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.abort()
