@@ -99,8 +99,10 @@ class TranslationEvent(_Message):
 
 
 class WarningEvent(_Message):
-    """Something degraded but nothing was lost: e.g. the LLM engine failed and the offline
-    engine translated instead, or no engine translates a detected language pair."""
+    """Something degraded, said rather than hidden: the LLM engine failed and the offline engine
+    translated instead, no engine translates a detected language pair, a segment's
+    translation failed, or a final could not be transcribed (``asr_failed``: its caption is
+    missing)."""
 
     type: Literal["warning"] = "warning"
     seq: int = 0
@@ -109,6 +111,8 @@ class WarningEvent(_Message):
     segment_id: str | None = None
     lang: str | None = None
     engine: str | None = None
+    start: float | None = Field(None, description="Session time the warning is about (``asr_failed``: the lost final's span).")
+    end: float | None = None
 
 
 class SessionStatusEvent(_Message):

@@ -40,6 +40,7 @@ ASR_SKIPPED = Counter(
     "livetranslate_asr_skipped", "Decodes skipped because they could not start in time (stale drafts).", ["kind"]
 )
 ASR_QUEUE = Gauge("livetranslate_asr_queue_depth", "Decodes waiting for a worker.")
+ASR_FAILURES = Counter("livetranslate_asr_failures", "Finals whose decode raised (a warning event says which).")
 ACTIVE_SESSIONS = Gauge("livetranslate_active_sessions", "Sessions with live audio.")
 CONNECTIONS = Gauge("livetranslate_websocket_connections", "Open WebSocket connections.", ["kind"])
 ERRORS = Counter("livetranslate_client_errors", "Bad input rejected, by error code.", ["code"])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from livetranslate import datadir
+from livetranslate import datadir, executors
 from livetranslate.asr import AsrEngine
 from livetranslate.bus import Bus, bus_from_url, check_url
 from livetranslate.session import LiveSessions, SessionService
@@ -73,6 +73,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     """Build the server's services, recover what a crash left live, and close it all at the end."""
     datadir.hold(settings.data_dir)  # before recovery: it pauses the sessions this directory left live
     check_url(settings.bus_url)  # an unsupported bus is refused before any model loads
+    executors.configure({kind: getattr(settings, f"threads_{kind}") for kind in executors.DEFAULT_SIZES})
     if settings.auto_migrate:
         await asyncio.to_thread(upgrade, settings.database_url)
     db = Database(settings.database_url)
@@ -103,3 +104,4 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         await live.shutdown()
         await models.aclose()
         db.dispose()
+        executors.shutdown()

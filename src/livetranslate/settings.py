@@ -108,6 +108,13 @@ class Settings(BaseSettings):
     translation_pair_engines: dict[str, str] = Field(
         default_factory=dict, description='Engine per language pair, e.g. {"en-de": "llm", "es-en": "whisper"}.'
     )
+    threads_store: int = Field(2, ge=1, le=64, description="Threads writing events and state to the store.")
+    threads_audio: int = Field(2, ge=1, le=64, description="Threads decoding and segmenting incoming audio.")
+    threads_voice: int = Field(1, ge=1, le=64, description="Threads embedding voice windows and attributing speakers.")
+    threads_translation: int = Field(2, ge=1, le=64, description="Threads running rule-based translation (Apertium).")
+    session_stages: list[Literal["translation"]] = Field(
+        ["translation"], description="What runs on every live session's events, in order (translation: into its targets)."
+    )
     translate_drafts: bool = Field(True, description="Translate drafts too (offline engine only; finals replace them).")
     translation_timeout_s: float = Field(8.0, gt=0, le=120, description="Longest wait for one translation.")
     translation_context_segments: int = Field(3, ge=0, le=20, description="Earlier segments sent to the LLM as context.")

@@ -47,12 +47,14 @@ def settings_for(tmp_path, **overrides) -> Settings:
 
 async def run_session(
     settings: Settings, feeds: list[Feed], commands: list[tuple[float, object]] = (), *,
-    create: dict | None = None, services_hook=None,
+    create: dict | None = None, before_start=None, services_hook=None,
 ) -> Outcome:
     """Create a session, feed its tracks concurrently, send ``commands`` (``(seconds after the
     start, command)``; a callable gets the services and the session id) and return what was
-    published once every track is done."""
+    published once every track is done. ``before_start(services)``: a fault to inject."""
     async with running(settings) as services:
+        if before_start is not None:
+            await before_start(services)
         row = await services.sessions.create(title="harness", language="en", targets=[], **(create or {}))
         closed: list[str] = []
         replies: list = []

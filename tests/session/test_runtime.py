@@ -133,3 +133,34 @@ def test_a_track_takes_no_audio_after_it_stopped(tmp_path, librivox):
 
     ended, state = asyncio.run(main())
     assert isinstance(ended, SessionEndedEvent) and state is TrackState.stopped
+
+
+def test_a_final_whose_decode_fails_is_announced_not_lost_silently(tmp_path, librivox):
+    """Fault injection on the real engine: its second final raises. The session says so with an
+    ``asr_failed`` warning (segment id and times) and goes on with the next ones."""
+    from livetranslate import metrics
+    from livetranslate.asr import Priority
+    from livetranslate.events import WarningEvent
+
+    audio, _ = _speech(librivox, 3)
+    before = metrics.ASR_FAILURES._value.get()
+
+    async def hook(services):
+        real, finals = services.engine.transcribe, []
+
+        async def transcribe(audio, options, priority, **kw):
+            if priority is Priority.FINAL:
+                finals.append(1)
+                if len(finals) == 2:
+                    raise RuntimeError("decoder crashed")
+            return await real(audio, options, priority, **kw)
+
+        services.engine.transcribe = transcribe
+
+    out = asyncio.run(run_session(settings_for(tmp_path), [Feed(audio)], before_start=hook))
+    warnings = [e for e in out.events if isinstance(e, WarningEvent)]
+    assert [w.code for w in warnings] == ["asr_failed"]
+    w = warnings[0]
+    assert w.segment_id and 0 < w.start < w.end and "decoder crashed" in w.message
+    assert len(_finals(out.events)) == 2 and isinstance(out.events[-1], SessionEndedEvent)
+    assert metrics.ASR_FAILURES._value.get() == before + 1

@@ -148,3 +148,27 @@ def test_a_target_dropped_mid_segment_still_gets_its_final(tmp_path, apertium):
     asyncio.run(main())
     events = [json.loads(p) for _, p in db.call(crud.events_after, session_id="s", after_seq=0)]
     assert [(e["segment_id"], e["status"]) for e in events] == [("a", "draft"), ("a", "final")]
+
+
+def test_an_unexpected_failure_is_announced_and_the_next_segment_still_translated(tmp_path, apertium):
+    """A bug inside an engine (not a TranslationFailed) costs one segment, said with a
+    ``translation_failed`` warning; the stage goes on (fault injected into real Apertium)."""
+    real, calls = apertium.translate, []
+
+    async def translate(request):
+        calls.append(request.text)
+        if len(calls) == 1:
+            raise RuntimeError("engine bug")
+        return await real(request)
+
+    apertium.translate = translate
+    try:
+        router = TranslationRouter({"apertium": apertium})
+        events, _ = run(tmp_path, router, [seg("a", "final", "Thank you."), seg("b", "final", "Good night.")],
+                        drafts=False)
+    finally:
+        apertium.translate = real
+    assert [(e["type"], e.get("code"), e["segment_id"]) for e in events] == [
+        ("warning", "translation_failed", "a"), ("translation", None, "b"),
+    ]
+    assert "engine bug" in events[0]["message"]

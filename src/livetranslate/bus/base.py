@@ -27,7 +27,7 @@ from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from livetranslate import metrics
+from livetranslate import executors, metrics
 from livetranslate.events import (
     SegmentEvent, SessionCommand, SessionEndedEvent, SessionEventT, TranslationEvent, parse_session_event,
 )
@@ -113,8 +113,8 @@ class Subscription(abc.ABC):
 
     async def _from_store(self) -> SessionEventT | None:
         if not self._page:
-            rows = await asyncio.to_thread(
-                self._bus.db.call, crud.events_after, session_id=self.session_id, after_seq=self.last_seq or 0,
+            rows = await executors.run(
+                "store", self._bus.db.call, crud.events_after, session_id=self.session_id, after_seq=self.last_seq or 0,
                 limit=_REPLAY_PAGE,
             )
             self._page.extend(parse_session_event(payload) for _, payload in rows)
@@ -147,7 +147,7 @@ class Bus(abc.ABC):
     async def publish(self, session_id: str, event: SessionEventT) -> SessionEventT:
         """Store ``event`` (its ``seq`` is set), then deliver it to the session's readers."""
         async with self._locks[session_id]:
-            await asyncio.to_thread(self.db.call, crud.append_event, session_id=session_id, event=event)
+            await executors.run("store", self.db.call, crud.append_event, session_id=session_id, event=event)
             await self._deliver(session_id, event)
         if isinstance(event, SessionEndedEvent):
             self._forget(session_id)

@@ -25,10 +25,11 @@ from livetranslate.audio import make_decoder
 from livetranslate.bus import Bus
 from livetranslate.errors import Conflict, InvalidInput, LiveTranslateError
 from livetranslate.events import (
-    DeleteCommand, Participant, RetargetCommand, SessionEndedEvent, SessionStatusEvent, SpeakerCommand,
+    DeleteCommand, Participant, RetargetCommand, SessionEndedEvent, SessionEventT, SessionStatusEvent, SpeakerCommand,
     SpeakerTimelineEvent, StopCommand, TimelineCommand,
 )
 from livetranslate.session.pipeline import SessionPipeline
+from livetranslate.stages import Stage
 from livetranslate.session.track import Track, TrackSpec, TrackState
 from livetranslate.settings import Settings
 from livetranslate.speakers import SessionSpeakers, Speaker, Timeline, VoiceEncoder, VoiceprintBook
@@ -47,10 +48,12 @@ def session_glossary(settings: Settings, stored: dict | None) -> Glossary:
 class LiveSession:
     """A session with live audio in this process."""
 
-    def __init__(self, registry: "LiveSessions", row: SessionRow, translator: SessionTranslator,
+    def __init__(self, registry: "LiveSessions", row: SessionRow, stages: list[Stage],
                  speakers: SessionSpeakers) -> None:
         self.id = row.id
-        self.translator = translator
+        self.stages = stages
+        """Run on every event the session publishes (:mod:`.stages`)."""
+        self.translator = next((s for s in stages if isinstance(s, SessionTranslator)), None)
         self.speakers = speakers
         self.offset = row.audio_seconds
         """Session time at which the first track went live."""
@@ -76,6 +79,13 @@ class LiveSession:
     def audio_seconds(self) -> float:
         return max([self.offset, self.heard, *(t.pipeline.audio_seconds for t in self.tracks.values())])
 
+    async def publish(self, event: SessionEventT, audio: np.ndarray | None = None) -> SessionEventT:
+        """Store and deliver ``event``, then hand it to every stage (what they emit comes back here)."""
+        event = await self._bus.publish(self.id, event)
+        for stage in self.stages:
+            stage.handle(event, self.publish, audio=audio)
+        return event
+
     # --- commands (from the REST facade, through the bus)
 
     def take_commands(self) -> None:
@@ -94,7 +104,7 @@ class LiveSession:
                 delivery.done()
 
     async def _handle(self, command) -> None:
-        if isinstance(command, RetargetCommand):
+        if isinstance(command, RetargetCommand) and self.translator is not None:
             self.translator.targets = list(command.targets)
             self.translator.engine = command.translation_engine
             self.translator.glossary = session_glossary(self._registry.settings, command.glossary)
@@ -104,7 +114,7 @@ class LiveSession:
             check_timeline(command.events, self.audio_seconds(), self._registry.settings.speaker_event_lead_s)
             await asyncio.to_thread(self.speakers.add_timeline, command.events)
             for update in self.speakers.take_updates():
-                await self._bus.publish(self.id, update)
+                await self.publish(update)
         elif isinstance(command, StopCommand):
             self.ending = command.reason
             for track in list(self.tracks.values()):  # the sources stop feeding; their finish ends it
@@ -147,7 +157,8 @@ class LiveSession:
 
     async def _close(self, *, end: bool, reason: str, error: LiveTranslateError | None) -> SessionEndedEvent | None:
         self._registry.forget(self)
-        await self.translator.finish()
+        for stage in self.stages:
+            await stage.finish()
         offset_end = round(self.audio_seconds(), 3)
         centroids = self.speakers.centroids()
         status = SessionStatus.ended if end else SessionStatus.paused
@@ -160,8 +171,8 @@ class LiveSession:
 
         await asyncio.to_thread(store)
         if end:
-            return await self._bus.publish(self.id, SessionEndedEvent(reason=reason, audio_seconds=offset_end))
-        await self._bus.publish(self.id, SessionStatusEvent(status="paused", audio_seconds=offset_end))
+            return await self.publish(SessionEndedEvent(reason=reason, audio_seconds=offset_end))
+        await self.publish(SessionStatusEvent(status="paused", audio_seconds=offset_end))
         if error is not None:
             raise error
         return None
@@ -174,7 +185,8 @@ class LiveSession:
         for track in tracks:
             track.state = TrackState.cancelled
             await track.pipeline.cancel()
-        await self.translator.cancel()
+        for stage in self.stages:
+            await stage.cancel()
         for track in tracks:
             await track.terminate("session deleted")
 
@@ -258,10 +270,9 @@ class LiveSessions:
         segmenter = UtteranceSegmenter(self._vad.stream(), SegmenterOptions.from_settings(s), offset_s=offset)
         return SessionPipeline(
             session_id=row.id, language=row.language, candidates=row.languages, decoder=decoder,
-            segmenter=segmenter, engine=self._engine, publisher=self.bus, final_beam_size=s.final_beam_size,
+            segmenter=segmenter, engine=self._engine, publish=live.publish, final_beam_size=s.final_beam_size,
             draft_beam_size=s.draft_beam_size, max_pending_audio_s=s.max_pending_audio_s,
-            draft_max_lag_s=s.draft_max_lag_s, audio_file=audio_file, translator=live.translator,
-            speakers=live.speakers, encoder=self._encoder, participant=spec.participant,
+            draft_max_lag_s=s.draft_max_lag_s, audio_file=audio_file, speakers=live.speakers, encoder=self._encoder, participant=spec.participant,
         )
 
     async def _go_live(self, live: LiveSession, track: Track, offset: float) -> None:
@@ -269,14 +280,16 @@ class LiveSessions:
         metrics.ACTIVE_SESSIONS.inc()
         try:
             await asyncio.to_thread(self.db.call, crud.set_status, session_id=live.id, status=SessionStatus.live)
-            await self.bus.publish(live.id, SessionStatusEvent(status="live", audio_seconds=offset))
+            await live.publish(SessionStatusEvent(status="live", audio_seconds=offset))
         except BaseException:
             self._live.pop(live.id, None)
             metrics.ACTIVE_SESSIONS.dec()
             await track.pipeline.cancel()
-            await live.translator.cancel()
+            for stage in live.stages:
+                await stage.cancel()
             raise
-        live.translator.start()
+        for stage in live.stages:
+            stage.start()
         live.take_commands()
 
     def _check_track_free(self, session_id: str, track: str) -> None:
@@ -315,12 +328,19 @@ class LiveSessions:
             ],
             centroids={r.id: np.asarray(r.centroid, np.float32) for r in speaker_rows if r.centroid},
         )
-        translator = SessionTranslator(
-            session_id=row.id, router=self._router, publisher=self.bus, targets=list(row.targets or []),
-            language=row.language, glossary=session_glossary(s, row.glossary), engine=row.translation_engine,
-            context_segments=s.translation_context_segments, drafts=s.translate_drafts and s.drafts,
-        )
-        return LiveSession(self, row, translator, speakers)
+        return LiveSession(self, row, self._stages(row), speakers)
+
+    def _stages(self, row: SessionRow) -> list[Stage]:
+        """The stages a session runs, as the settings name them."""
+        s = self.settings
+        build = {
+            "translation": lambda: SessionTranslator(
+                session_id=row.id, router=self._router, targets=list(row.targets or []), language=row.language,
+                glossary=session_glossary(s, row.glossary), engine=row.translation_engine,
+                context_segments=s.translation_context_segments, drafts=s.translate_drafts and s.drafts,
+            ),
+        }
+        return [build[name]() for name in s.session_stages]
 
     async def recover(self) -> list[str]:
         """At start-up (embedded mode: this process owns every session): sessions a crashed

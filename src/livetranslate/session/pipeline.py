@@ -1,7 +1,7 @@
 """One live audio stream of a session, wired stage by stage:
 
     bytes → decode/resample → VAD + utterances → shared ASR engine → speakers → SegmentEvent → publish
-                                             └→ voice windows ─────────────┘               └→ translation → publish
+                                             └→ voice windows ─────────────┘        (the session's stages follow)
 
 The pipeline only wires stages; each stage lives in its own module. Audio work (decode,
 VAD) runs in a thread per received frame; Whisper runs in the engine's workers. A final
@@ -21,15 +21,14 @@ from typing import BinaryIO
 
 import numpy as np
 
-from livetranslate import metrics
+from livetranslate import executors, metrics
 from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Transcription, Utterance, UtteranceSegmenter
 from livetranslate.audio import Decoder, StreamInput, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
-from livetranslate.events import Participant, SegmentEvent, Word
-from livetranslate.bus import Bus
+from livetranslate.events import Participant, SegmentEvent, WarningEvent, Word
+from livetranslate.stages import Publish
 from livetranslate.speakers import SessionSpeakers, Turn, VoiceEncoder
-from livetranslate.translation import SessionTranslator
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +43,24 @@ class SessionPipeline:
         decoder: Decoder,
         segmenter: UtteranceSegmenter,
         engine: AsrEngine,
-        publisher: Bus,
+        publish: Publish,
         final_beam_size: int = 1,
         draft_beam_size: int = 1,
         max_pending_audio_s: float = 60.0,
         draft_max_lag_s: float = 1.5,
         audio_file: BinaryIO | None = None,
-        translator: SessionTranslator | None = None,
         speakers: SessionSpeakers | None = None,
         encoder: VoiceEncoder | None = None,
         participant: Participant | None = None,
     ) -> None:
-        """``translator`` and ``speakers`` belong to the session (shared by its tracks);
-        ``participant``: this track is theirs."""
+        """``publish``: the session's (stores the event, then hands it to the session's stages);
+        ``speakers`` belongs to the session (shared by its tracks); ``participant``: this track is theirs."""
         self.session_id = session_id
         self._language = language
         self._decoder = decoder
         self._segmenter = segmenter
         self._engine = engine
-        self._publisher = publisher
+        self._publish_event = publish
         known = tuple(candidates) if candidates else None
         self._final_opts = DecodeOptions(
             language=language, candidates=known, beam_size=final_beam_size, word_timestamps=True
@@ -73,7 +71,6 @@ class SessionPipeline:
         self._max_pending = max_pending_audio_s
         self._draft_max_lag = draft_max_lag_s
         self._audio_file = audio_file
-        self.translator = translator
         self._speakers = speakers
         self._encoder = encoder if participant is None else None  # a named track needs no voice
         self._participant = participant
@@ -103,7 +100,7 @@ class SessionPipeline:
     async def feed(self, data: bytes) -> None:
         """Decode, store and segment one received frame. Raises UnsupportedMedia."""
         await self._wait_for_room()
-        utterances = await asyncio.to_thread(self._process, data, time.monotonic())
+        utterances = await executors.run("audio", self._process, data, time.monotonic())
         self._submit(utterances)
 
     async def finish(self) -> None:
@@ -112,14 +109,14 @@ class SessionPipeline:
         Raises UnsupportedMedia if the stream never yielded any audio (it was not audio)."""
         error = None
         try:
-            rest = await asyncio.to_thread(self._decoder.finish)
+            rest = await executors.run("audio", self._decoder.finish)
         except UnsupportedMedia as e:
             rest = np.zeros(0, dtype=np.float32)
             if self._segmenter.session_seconds == self._start_seconds:
                 error = e
             else:  # an undecodable tail: keep what was accepted
                 log.warning("session %s: audio tail dropped: %s", self.session_id, e)
-        utterances = await asyncio.to_thread(self._segment, rest, time.monotonic())
+        utterances = await executors.run("audio", self._segment, rest, time.monotonic())
         self._submit(utterances + self._segmenter.flush())
         self._draft = None  # the stream is over: only finals matter now
         self._closing = True
@@ -188,7 +185,7 @@ class SessionPipeline:
                 )
                 # the voice windows are embedded while Whisper decodes
                 windows = (
-                    asyncio.ensure_future(asyncio.to_thread(self._encoder.windows, u.audio))
+                    asyncio.ensure_future(executors.run("voice", self._encoder.windows, u.audio))
                     if u.speech and self._encoder is not None and self._speakers is not None
                     else None
                 )
@@ -221,8 +218,14 @@ class SessionPipeline:
                     metrics.VOICE_WAIT_SECONDS.observe(time.monotonic() - decoded)
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as e:  # said, not swallowed: the client learns a caption is missing
                 log.exception("session %s: final of segment %s failed", self.session_id, u.segment_id)
+                metrics.ASR_FAILURES.inc()
+                await self._publish_event(WarningEvent(
+                    code="asr_failed", message=f"the final of {u.start:.2f}–{u.end:.2f} s could not be transcribed: {e}",
+                    segment_id=u.segment_id, start=round(u.start, 3), end=round(u.end, 3),
+                ))
+                result = None
             await self._publish_final(u, result, voice)
             self._finals.popleft()
             self._drained.set()
@@ -293,7 +296,7 @@ class SessionPipeline:
                     u, "final", turn.text, language, turn.words, u.audio[max(a, 0) : b], turn=turn
                 )
             for update in self._speakers.take_updates():
-                await self._publisher.publish(self.session_id, update)
+                await self._publish_event(update)
         metrics.FINAL_LATENCY.observe(time.monotonic() - u.heard_at)
 
     async def _attribute(self, u: Utterance, text: str, words: list[Word], voice) -> list[Turn] | None:
@@ -302,8 +305,8 @@ class SessionPipeline:
             return None
         started = time.perf_counter()
         try:
-            return await asyncio.to_thread(
-                self._speakers.attribute, segment_id=u.segment_id, start=round(u.start, 3), end=round(u.end, 3),
+            return await executors.run(
+                "voice", self._speakers.attribute, segment_id=u.segment_id, start=round(u.start, 3), end=round(u.end, 3),
                 text=text, words=words, windows=voice, participant=self._participant,
             )
         except Exception:  # attribution must never cost a caption
@@ -328,6 +331,4 @@ class SessionPipeline:
             speaker_source=turn.speaker.source if turn else None,
             words=words,
         )
-        await self._publisher.publish(self.session_id, event)
-        if self.translator is not None:
-            self.translator.submit(event, audio)
+        await self._publish_event(event, audio)

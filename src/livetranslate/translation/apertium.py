@@ -21,6 +21,7 @@ import threading
 import time
 from pathlib import Path
 
+from livetranslate import executors
 from livetranslate.errors import TranslationFailed
 from livetranslate.translation.base import TranslationRequest
 from livetranslate.translation.glossary import protect
@@ -211,13 +212,13 @@ class ApertiumTranslator:
 
     async def translate(self, request: TranslationRequest) -> str:
         protected = protect(request.text, request.glossary, request.target)
-        out = await asyncio.to_thread(self.translate_sync, protected.text, request.source, request.target)
+        out = await executors.run("translation", self.translate_sync, protected.text, request.source, request.target)
         return protected.restore(out)
 
     async def warm(self, source: str, target: str) -> None:
         """Start the pair's processes now (~0.2-0.4 s) rather than on the first caption."""
         if self.supports(source, target):
-            await asyncio.to_thread(self.translate_sync, "Hello.", source, target)
+            await executors.run("translation", self.translate_sync, "Hello.", source, target)
 
     async def aclose(self) -> None:
         with self._chains_lock:

@@ -1,4 +1,5 @@
-"""The translation stage of one session: segment events in, translation events out.
+"""The translation stage of one session (:mod:`livetranslate.stages`): segment events
+in, translation events out through ``emit``.
 
 Finals are translated into every target (the targets translated concurrently, the segments
 in order, so each LLM request sees the segments before it as context). Drafts, when enabled,
@@ -19,8 +20,8 @@ import numpy as np
 
 from livetranslate import metrics
 from livetranslate.errors import TranslationFailed
-from livetranslate.events import SegmentEvent, TranslationEvent, WarningEvent
-from livetranslate.bus import Bus
+from livetranslate.events import SegmentEvent, SessionEventT, TranslationEvent, WarningEvent
+from livetranslate.stages import Emit
 from livetranslate.translation.base import TranslationRequest
 from livetranslate.translation.glossary import Glossary
 from livetranslate.translation.router import TranslationRouter
@@ -37,12 +38,13 @@ class _Item:
 
 
 class SessionTranslator:
+    name = "translation"
+
     def __init__(
         self,
         *,
         session_id: str,
         router: TranslationRouter,
-        publisher: Bus,
         targets: list[str],
         language: str | None,
         glossary: Glossary | None = None,
@@ -56,7 +58,7 @@ class SessionTranslator:
         self.glossary = glossary
         self.engine = engine
         self._router = router
-        self._publisher = publisher
+        self._emit: Emit | None = None
         self._language = language
         self._context: deque[str] = deque(maxlen=context_segments)
         self._drafts = drafts
@@ -71,8 +73,12 @@ class SessionTranslator:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"translate-{self.session_id}")
 
-    def submit(self, segment: SegmentEvent, audio: np.ndarray | None = None) -> None:
-        """Queue a published segment (never blocks)."""
+    def handle(self, event: SessionEventT, emit: Emit, *, audio: np.ndarray | None = None) -> None:
+        """Queue a published segment (never blocks); other events are not translation's."""
+        if not isinstance(event, SegmentEvent):
+            return
+        self._emit = emit
+        segment = event
         if segment.status == "draft" and not self._drafts:
             return
         targets = list(self.targets)
@@ -114,8 +120,13 @@ class SessionTranslator:
                 await self._translate(item)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # one segment's failure must not stop the session's translations
+            except Exception as e:  # one segment's failure must not stop the session's translations
                 log.exception("session %s: translating segment %s failed", self.session_id, item.segment.segment_id)
+                metrics.TRANSLATION_FAILURES.labels("stage").inc()
+                await self._emit(WarningEvent(
+                    code="translation_failed", message=f"translating this segment failed: {e}",
+                    segment_id=item.segment.segment_id,
+                ))
 
     async def _translate(self, item: _Item) -> None:
         segment = item.segment
@@ -151,8 +162,7 @@ class SessionTranslator:
             return
         for engine, why in outcome.failures:
             then = f"; translated by {outcome.engine} instead" if outcome.text is not None else "; left untranslated"
-            await self._publisher.publish(
-                self.session_id,
+            await self._emit(
                 WarningEvent(
                     code="translation_fallback" if outcome.text is not None else "translation_failed",
                     message=f"{engine} failed for {source}→{target}: {why}{then}",
@@ -186,8 +196,7 @@ class SessionTranslator:
             self._drafted.add((segment.segment_id, target))
         else:
             self._drafted.discard((segment.segment_id, target))
-        await self._publisher.publish(
-            self.session_id,
+        await self._emit(
             TranslationEvent(
                 segment_id=segment.segment_id,
                 lang=target,
@@ -203,6 +212,4 @@ class SessionTranslator:
         if (source, target) in self._warned:
             return
         self._warned.add((source, target))
-        await self._publisher.publish(
-            self.session_id, WarningEvent(code=code, message=message, segment_id=segment_id, lang=target)
-        )
+        await self._emit(WarningEvent(code=code, message=message, segment_id=segment_id, lang=target))
