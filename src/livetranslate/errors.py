@@ -2,7 +2,8 @@
 
     LiveTranslateError                 (500, close 1011)
     ├── InvalidInput                   (400, close 4400)  malformed message, wrong field
-    │   └── UnsupportedLanguage        (422)
+    │   ├── UnsupportedLanguage        (422)
+    │   └── UnsupportedUrl             (422)  a stream URL of a scheme the server does not read
     ├── NotFound                       (404, close 4404)  unknown session
     ├── Conflict                       (409, close 4409)  second audio socket, ended session
     ├── TooLarge                       (413, close 4413)  oversized frame or upload
@@ -38,6 +39,11 @@ class InvalidInput(LiveTranslateError):
 class UnsupportedLanguage(InvalidInput):
     status_code = 422
     code = "unsupported_language"
+
+
+class UnsupportedUrl(InvalidInput):
+    status_code = 422
+    code = "unsupported_url"
 
 
 class NotFound(LiveTranslateError):

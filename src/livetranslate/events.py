@@ -1,7 +1,7 @@
 """Every message on the data path and on the wire, defined once.
 
 *Session events* (``segment``, ``translation``, ``speaker.update``, ``warning``,
-``session.status``, ``session.ended``) carry a per-session,
+``session.status``, ``source.status``, ``session.ended``) carry a per-session,
 gap-free ``seq``; they are stored in the event log and can be replayed. *Connection
 messages* (``ready``, ``input``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
 *Client messages* (``start``, ``speakers``, ``stop``) are what a client sends on the audio socket.
@@ -124,6 +124,23 @@ class SessionStatusEvent(_Message):
     audio_seconds: float = 0.0
 
 
+SourceState = Literal["connecting", "live", "reconnecting", "ended", "failed"]
+
+
+class SourceStatusEvent(_Message):
+    """A stream URL the server reads into the session changed state: ``connecting``, ``live``
+    (audio arriving), ``reconnecting`` (it dropped or stalled: the session pauses until it is
+    back), ``ended`` (the stream is over, or it was removed), ``failed`` (``reason`` says why)."""
+
+    type: Literal["source.status"] = "source.status"
+    seq: int = 0
+    source_id: str
+    url: str
+    track: str = ""
+    state: SourceState
+    reason: str | None = None
+
+
 class SessionEndedEvent(_Message):
     type: Literal["session.ended"] = "session.ended"
     seq: int = 0
@@ -132,14 +149,18 @@ class SessionEndedEvent(_Message):
 
 
 SessionEvent = Annotated[
-    Union[SegmentEvent, TranslationEvent, SpeakerUpdateEvent, WarningEvent, SessionStatusEvent, SessionEndedEvent],
+    Union[
+        SegmentEvent, TranslationEvent, SpeakerUpdateEvent, WarningEvent, SessionStatusEvent, SourceStatusEvent,
+        SessionEndedEvent,
+    ],
     Field(discriminator="type"),
 ]
 _session_event = TypeAdapter(SessionEvent)
 
 
 SessionEventT = (
-    SegmentEvent | TranslationEvent | SpeakerUpdateEvent | WarningEvent | SessionStatusEvent | SessionEndedEvent
+    SegmentEvent | TranslationEvent | SpeakerUpdateEvent | WarningEvent | SessionStatusEvent | SourceStatusEvent
+    | SessionEndedEvent
 )
 
 

@@ -23,6 +23,7 @@ from livetranslate import datadir, executors
 from livetranslate.asr import AsrEngine
 from livetranslate.bus import Bus, bus_from_url, check_url
 from livetranslate.session import LiveSessions, SessionService
+from livetranslate.sources import Sources
 from livetranslate.settings import Settings
 from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
 from livetranslate.store import Database, crud, upgrade
@@ -64,6 +65,7 @@ class Services:
     bus: Bus
     sessions: SessionService
     live: LiveSessions
+    sources: Sources
     translation: TranslationRouter
     voiceprints: VoiceprintBook
 
@@ -90,17 +92,20 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         encoder=models.encoder, voiceprints=voiceprints,
     )
     sessions = SessionService(settings=settings, db=db, engine=models.engine, bus=bus, router=models.router)
+    sources = Sources(settings=settings, db=db, bus=bus, live=live)
     try:
         rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
         voiceprints.load([Voiceprint.of(r) for r in rows])
         await sessions.load_defaults()
         await live.recover()
+        await sources.recover()
     except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
         log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
-        yield Services(settings, db, models.engine, models.vad, bus, sessions, live, models.router, voiceprints)
+        yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, models.router, voiceprints)
     finally:
+        await sources.shutdown()
         await live.shutdown()
         await models.aclose()
         db.dispose()

@@ -112,6 +112,12 @@ class Settings(BaseSettings):
     threads_audio: int = Field(2, ge=1, le=64, description="Threads decoding and segmenting incoming audio.")
     threads_voice: int = Field(1, ge=1, le=64, description="Threads embedding voice windows and attributing speakers.")
     threads_translation: int = Field(2, ge=1, le=64, description="Threads running rule-based translation (Apertium).")
+    allow_file_urls: bool = Field(False, description="Let stream URLs be file:// paths on this server (off: only network URLs).")
+    source_open_timeout_s: float = Field(10.0, gt=0, le=120, description="A stream URL must answer within this.")
+    source_read_timeout_s: float = Field(10.0, gt=0, le=120, description="A stream that sends nothing for this long has stalled.")
+    source_retries: int = Field(8, ge=0, le=1000, description="Reconnects in a row before a dropped stream is given up.")
+    source_retry_s: float = Field(1.0, gt=0, le=60, description="Wait before the first reconnect (doubling each time).")
+    source_retry_max_s: float = Field(30.0, gt=0, le=600, description="Longest wait between reconnects.")
     session_stages: list[Literal["translation"]] = Field(
         ["translation"], description="What runs on every live session's events, in order (translation: into its targets)."
     )

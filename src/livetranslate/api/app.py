@@ -16,7 +16,7 @@ from livetranslate import __version__, metrics
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import health, languages, openai, sessions, settings as settings_routes
-from livetranslate.api.routes import speakers, streaming, voiceprints
+from livetranslate.api.routes import sources, speakers, streaming, voiceprints
 from livetranslate.errors import LiveTranslateError, error_body
 from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
@@ -33,6 +33,8 @@ page, [ReDoc](/redoc) and the [dashboard](/) are served by this server."""
 TAGS = [
     {"name": "sessions", "description": "A conversation: create it, stream audio into it over the audio WebSocket, "
      "read its transcript in any of its languages and its recording."},
+    {"name": "sources", "description": "Stream URLs the server reads into a session: HLS, Icecast, HTTP files, "
+     "RTSP/RTMP/SRT, reconnected when they drop."},
     {"name": "speakers", "description": "Who spoke: rename and merge a session's speakers, add the meeting's "
      "active-speaker events and named captions."},
     {"name": "voiceprints", "description": "Voices enrolled under a name, so that sessions name them."},
@@ -114,7 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
 
-    for module in (sessions, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
+    for module in (sessions, sources, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
         app.include_router(module.router, dependencies=[Depends(_one_value_per_query_parameter)])
     install_docs(app)
     # the dashboard, at / (after the API: its routes win)

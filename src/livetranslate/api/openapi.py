@@ -28,6 +28,7 @@ from livetranslate.errors import (
     TooLarge,
     TranslationFailed,
     UnsupportedLanguage,
+    UnsupportedUrl,
     UnsupportedMedia,
 )
 
@@ -67,6 +68,7 @@ class ErrorBody(BaseModel):
 _MEANS: dict[type[LiveTranslateError], str] = {
     InvalidInput: "a value the server refuses (the message says which and why)",
     UnsupportedLanguage: "a language or language pair this server cannot do (the message lists what it can)",
+    UnsupportedUrl: "a stream URL this server does not read (the message lists the schemes it does)",
     NotFound: "no such session, speaker, voiceprint, translation or recording",
     Conflict: "not in this state: the session has ended, the name is taken, the track is already live",
     TooLarge: "the upload is over `max_upload_bytes`",

@@ -59,7 +59,7 @@ class Decoder(Protocol):
         """Give up on the stream (what is left is not wanted): frees what it holds, never blocks."""
 
 
-class _Resampler:
+class Resampler:
     """PyAV's resampler to 16 kHz mono float, fed with frames."""
 
     def __init__(self) -> None:
@@ -83,7 +83,7 @@ class PcmDecoder:
         self._rate = sample_rate
         self.input: StreamInput | None = StreamInput(sample_rate, channels)
         self._rest = b""
-        self._resample = _Resampler() if sample_rate != SAMPLE_RATE else None
+        self._resample = Resampler() if sample_rate != SAMPLE_RATE else None
 
     def feed(self, data: bytes) -> np.ndarray:
         data = self._rest + data
@@ -173,7 +173,7 @@ class ContainerDecoder:
         self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
-        resample = _Resampler()
+        resample = Resampler()
         try:
             with av.open(self._pipe, mode="r", format=_DEMUXERS[self._fmt], options=_LIVE_PROBE) as container:
                 self._pipe.opened = True
@@ -238,7 +238,7 @@ def decode_file(source: str | Path | BinaryIO) -> np.ndarray:
     """Decode a whole file (any container PyAV knows) to 16 kHz mono float32."""
     if _size(source) == 0:
         raise UnsupportedMedia("the file is empty (0 bytes)")
-    resample = _Resampler()
+    resample = Resampler()
     chunks: list[np.ndarray] = []
     try:
         with av.open(source if not isinstance(source, Path) else str(source), mode="r") as container:

@@ -238,7 +238,7 @@ class LiveSessions:
         self, session_id: str, spec: TrackSpec, terminate: Callable[[str], Awaitable[None]]
     ) -> Track:
         """Attach a source to the session (it goes live if it was not)."""
-        self._check_track_free(session_id, spec.name)
+        self.check_track_free(session_id, spec.name)
         decoder = make_decoder(spec.format, spec.sample_rate, spec.channels)
         row = await asyncio.to_thread(self.db.call, crud.get_session, session_id=session_id)
         if row.status is SessionStatus.ended:
@@ -252,7 +252,7 @@ class LiveSessions:
             if live is None:
                 live, first = opened, True
         # no await from here until the track is registered: two sources cannot both take it
-        self._check_track_free(session_id, spec.name)
+        self.check_track_free(session_id, spec.name)
         offset = row.audio_seconds if first else live.now()
         track = Track(live, spec, self._pipeline(row, spec, live, decoder, offset), offset, terminate)
         live.tracks[spec.name] = track
@@ -292,7 +292,7 @@ class LiveSessions:
             stage.start()
         live.take_commands()
 
-    def _check_track_free(self, session_id: str, track: str) -> None:
+    def check_track_free(self, session_id: str, track: str) -> None:
         live = self._live.get(session_id)
         if live is None:
             return

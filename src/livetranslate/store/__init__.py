@@ -2,6 +2,6 @@
 
 from livetranslate.store.db import Database
 from livetranslate.store.migrate import upgrade
-from livetranslate.store.models import SessionRow, SessionStatus
+from livetranslate.store.models import SessionRow, SessionStatus, SourceRow, as_utc
 
-__all__ = ["Database", "SessionRow", "SessionStatus", "upgrade"]
+__all__ = ["Database", "SessionRow", "SessionStatus", "SourceRow", "as_utc", "upgrade"]

@@ -11,6 +11,7 @@ from livetranslate.errors import Conflict, NotFound
 from livetranslate.events import SegmentEvent, SpeakerUpdateEvent, TranslationEvent
 from livetranslate.store.models import (
     DefaultsRow,
+    SourceRow,
     EventRow,
     SegmentRow,
     SessionRow,
@@ -94,8 +95,50 @@ def delete_session(db: Session, *, session_id: str) -> SessionRow:
     db.execute(delete(TranslationRow).where(TranslationRow.session_id == session_id))
     db.execute(delete(SpeakerRow).where(SpeakerRow.session_id == session_id))
     db.execute(delete(TimelineEventRow).where(TimelineEventRow.session_id == session_id))
+    db.execute(delete(SourceRow).where(SourceRow.session_id == session_id))
     db.delete(row)
     return row
+
+
+# --- sources
+
+
+def create_source(db: Session, *, id: str, session_id: str, url: str, track: str, participant: dict | None) -> SourceRow:
+    row = SourceRow(id=id, session_id=session_id, url=url, track=track, participant=participant, state="connecting")
+    db.add(row)
+    db.flush()
+    return row
+
+
+def get_source(db: Session, *, session_id: str, source_id: str) -> SourceRow:
+    row = db.get(SourceRow, source_id)
+    if row is None or row.session_id != session_id:
+        get_session(db, session_id=session_id)  # an unknown session is said as such
+        raise NotFound(f"session {session_id!r} has no source {source_id!r}")
+    return row
+
+
+def list_sources(db: Session, *, session_id: str) -> list[SourceRow]:
+    return list(db.scalars(select(SourceRow).where(SourceRow.session_id == session_id).order_by(SourceRow.created_at)))
+
+
+def set_source_state(db: Session, *, source_id: str, state: str, reason: str | None) -> None:
+    row = db.get(SourceRow, source_id)
+    if row is None:
+        raise NotFound(f"no source {source_id!r}")
+    row.state, row.reason, row.updated_at = state, reason, utcnow()
+
+
+def delete_source(db: Session, *, source_id: str) -> None:
+    db.execute(delete(SourceRow).where(SourceRow.id == source_id))
+
+
+def end_active_sources(db: Session, *, reason: str) -> int:
+    """Sources a stopped process was reading: failed, with ``reason``."""
+    rows = db.scalars(select(SourceRow).where(SourceRow.state.in_(("connecting", "live", "reconnecting")))).all()
+    for row in rows:
+        row.state, row.reason, row.updated_at = "failed", reason, utcnow()
+    return len(rows)
 
 
 def set_status(

@@ -42,6 +42,22 @@ _TRANSITIONS = {
 }
 
 
+class SourceRow(Base):
+    """A stream URL read into a session (``livetranslate.sources``)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    track: Mapped[str] = mapped_column(String(64), default="")
+    participant: Mapped[dict | None] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="connecting")
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class SessionRow(Base):
     __tablename__ = "sessions"
 

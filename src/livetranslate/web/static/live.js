@@ -16,7 +16,10 @@ export async function livePage(root, params = new URLSearchParams()) {
   }
   const targets = languages.translation.targets;
   const source = el("select", { id: "source" },
-    el("option", { value: "mic" }, "Microphone"), el("option", { value: "tab" }, "A tab or screen (its audio)"));
+    el("option", { value: "mic" }, "Microphone"), el("option", { value: "tab" }, "A tab or screen (its audio)"),
+    el("option", { value: "url" }, "A stream URL (radio, HLS, video file)"));
+  const url = el("input", { type: "url", id: "stream-url", placeholder: "https://…/live.m3u8", size: 34, hidden: true,
+    "aria-label": "Stream URL", title: "HLS, Icecast/HTTP MP3 or AAC, an audio or video file, RTSP, RTMP or SRT" });
   const spoken = el("select", { id: "language", title: "Fixed for a session: start a new one to change it" },
     languages.asr.detection ? el("option", { value: "", selected: defaults.language === null }, "Detect automatically") : null,
     languages.asr.languages.map((l) => el("option", { value: l.code, selected: l.code === defaults.language }, l.name)));
@@ -39,7 +42,7 @@ export async function livePage(root, params = new URLSearchParams()) {
   root.replaceChildren(
     el("h1", {}, "Live captions"), offers,
     el("div", { class: "controls" },
-      el("label", {}, "Source", source), el("label", {}, "Spoken language", spoken),
+      el("label", {}, "Source", source, url), el("label", {}, "Spoken language", spoken),
       el("label", {}, "Title", title), targetBox, start, stop),
     el("div", { class: "status" }, dot, state, meter, delay, links, help()),
     problem, captionsRoot);
@@ -50,6 +53,7 @@ export async function livePage(root, params = new URLSearchParams()) {
     showProblem(message) { problem.textContent = message; problem.hidden = !message; },
     showDelay(seconds) { delay.textContent = `delay ${seconds.toFixed(1)} s`; delay.hidden = false; },
     onEnd() { active = null; showControls(null); },
+    forget() { links.replaceChildren(); },
   };
   function chosenTargets() {
     if (!Array.isArray(targets)) return root.querySelector("#targets-text").value.split(",").map((s) => s.trim()).filter(Boolean);
@@ -62,7 +66,8 @@ export async function livePage(root, params = new URLSearchParams()) {
   /** What can change during a run is enabled (targets, title); what cannot is not. */
   function showControls(run) {
     const on = Boolean(run);
-    source.disabled = spoken.disabled = on;
+    source.disabled = spoken.disabled = url.disabled = on;
+    meter.hidden = (run ? Boolean(run.stream) : source.value === "url"); // the server hears a stream, not this page
     title.disabled = run?.following ?? false;
     spokenIsNoTarget(targetBox, run ? run.session.language : spoken.value, !run?.following);
     start.disabled = on;
@@ -92,10 +97,17 @@ export async function livePage(root, params = new URLSearchParams()) {
   const join = (id) => begin(() => Run.rejoin(id, { source: source.value, prefs: defaults, ui }));
   const follow = (id) => begin(() => Run.follow(id, ui));
 
-  start.addEventListener("click", () => begin(() => Run.begin({
-    source: source.value, language: spoken.value || null, targets: chosenTargets(), prefs: defaults, ui,
-    title: title.value.trim() || `Live ${new Date().toLocaleString()}`,
-  })));
+  start.addEventListener("click", () => begin(() => {
+    const common = { language: spoken.value || null, targets: chosenTargets(), ui,
+      title: title.value.trim() || `Live ${new Date().toLocaleString()}` };
+    if (source.value === "url") return Run.fromUrl({ ...common, url: url.value.trim() });
+    return Run.begin({ ...common, source: source.value, prefs: defaults });
+  }));
+  source.addEventListener("change", () => {
+    url.hidden = source.value !== "url";
+    meter.hidden = !url.hidden;
+    if (!url.hidden) url.focus();
+  });
   stop.addEventListener("click", async () => {
     stop.disabled = true;
     await active?.stop();

@@ -53,6 +53,20 @@ export class Run {
     }
   }
 
+  /** A new session fed by a stream URL the server reads (no capture here): its states come as
+   * source.status events; Stop ends the session. */
+  static async fromUrl({ url, language, targets, title, ui }) {
+    if (!url) throw new Error("Give the stream's URL (https://…, rtsp://…, …).");
+    const session = await api("/v1/sessions", { method: "POST", body: { title, language, targets } });
+    try {
+      await api(`/v1/sessions/${session.id}/sources`, { method: "POST", body: { url } });
+    } catch (err) {
+      await api(`/v1/sessions/${session.id}`, { method: "DELETE" }).catch(() => {}); // no empty session left behind
+      throw new Error(`The stream cannot be read: ${err.message}`);
+    }
+    return new Run(session, ui, null, url);
+  }
+
   /** Follow a session's captions without capturing anything. */
   static async follow(id, ui) {
     return new Run(await api(`/v1/sessions/${id}`), ui, null);
@@ -71,15 +85,15 @@ export class Run {
     }
   }
 
-  constructor(session, ui, capture) {
+  constructor(session, ui, capture, stream = null) {
     Object.assign(this, {
-      session, capture, following: capture === null, pending: [], pendingBytes: 0,
+      session, capture, stream, following: capture === null && !stream, pending: [], pendingBytes: 0,
       stopping: false, ended: false, heard: 0, delays: [], replayed: session.last_seq,
     });
     this.captions = new Captions(ui.captions, { targets: session.targets, anyLanguage: true });
     ui.captions.replaceChildren();
     this.attach(ui);
-    this.setState("idle", this.following ? "Following…" : "Starting…");
+    this.setState("idle", this.following ? "Following…" : stream ? "Connecting to the stream…" : "Starting…");
     this.openEvents(0);
     if (capture) {
       sessionStorage.setItem(RUN_KEY, session.id);
@@ -90,8 +104,8 @@ export class Run {
   }
 
   /** The page's widgets (made again when you come back to the Live page). */
-  attach({ setState, showProblem, showDelay, meter, onEnd }) {
-    Object.assign(this, { meter, onEnd, showDelay });
+  attach({ setState, showProblem, showDelay, meter, onEnd, forget }) {
+    Object.assign(this, { meter, onEnd, showDelay, forget });
     this.setState = (kind, text) => { this.state = [kind, text]; setState(kind, text); };
     this.showProblem = (message) => { this.problem = message; showProblem(message); };
     if (this.state) setState(...this.state);
@@ -181,8 +195,36 @@ export class Run {
       toast(event.message);
     } else if (event.type === "segment" && event.status === "final" && event.text && fresh && this.audioReady) {
       this.measureDelay(event);
+    } else if (event.type === "source.status" && this.stream && fresh) {
+      this.showSource(event);
     } else if (event.type === "session.status" && this.following) {
       this.setState(event.status === "live" ? "live" : "idle", event.status === "live" ? "Following (read-only)" : "Paused — nobody is capturing");
+    }
+  }
+
+  showSource({ state, reason }) {
+    const said = {
+      connecting: ["idle", "Connecting to the stream…"], live: ["live", "Live — from the stream"],
+      reconnecting: ["reconnecting", "Stream lost — reconnecting…"], ended: ["idle", "The stream ended"],
+      failed: ["error", "The stream failed"],
+    }[state];
+    if (said) this.setState(...said);
+    const why = reason ? reason[0].toUpperCase() + reason.slice(1) + "." : "";
+    this.showProblem(state === "reconnecting" || state === "failed" ? why : "");
+    if (state === "failed") this.streamFailed();
+  }
+
+  /** Nothing more will come: a session that got no caption is deleted (none left empty), one
+   * that did is ended; the page is ready for another start. */
+  async streamFailed() {
+    const id = this.session.id;
+    this.events.close();
+    this.end();
+    if (this.captions.lastSeq && this.captions.root.querySelector('.caption[data-status="final"]')) {
+      await api(`/v1/sessions/${id}/end`, { method: "POST" }).catch(() => {});
+    } else {
+      await api(`/v1/sessions/${id}`, { method: "DELETE" }).catch(() => {});
+      this.forget?.(); // its links lead nowhere now
     }
   }
 
@@ -225,6 +267,12 @@ export class Run {
 
   /** Stop capturing (the session ends once its last finals are in), or stop following. */
   async stop() {
+    if (this.stream) { // the server stops reading; the session ends once its last finals are in
+      this.stopping = true;
+      this.setState("idle", "Finishing…");
+      await api(`/v1/sessions/${this.session.id}/end`, { method: "POST" }).catch((err) => this.showProblem(err.message));
+      return;
+    }
     if (this.following) {
       this.events.close();
       this.end("Stopped following");
