@@ -136,12 +136,16 @@ _TRANSCRIBE_EXAMPLES = """Examples:
   livetranslate transcribe meeting.mp3 -o meeting.srt --to es,fr   (meeting.srt, meeting.es.srt, meeting.fr.srt)
 
   livetranslate transcribe reunion.m4a --language es --to en -f json
+
+  livetranslate transcribe https://example.org/talk.mp3 -o talk.vtt   (a URL: read as fast as it comes)
 """
 
 
 @app.command(cls=_Command, epilog=_TRANSCRIBE_EXAMPLES)
 def transcribe(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="Audio or video file (wav, mp3, m4a, ogg, webm, mp4...).")],
+    file: Annotated[str, typer.Argument(
+        metavar="FILE", help="Audio or video file (wav, mp3, m4a, ogg, webm, mp4...), or its http(s) URL.",
+    )],
     format: Annotated[Optional[str], typer.Option(
         "--format", "-f", metavar="FORMAT", help="json | srt | vtt | txt. Default: from the --output extension, else txt.",
     )] = None,
@@ -177,12 +181,19 @@ def transcribe(
     if len(targets) > 1 and output is None:
         _fail("several targets need --output (one file per language is written)")
     lang = _spoken(language, detect)
-    if not file.is_file():
+    if "://" in file:  # a URL: read as fast as the server sends it
+        from livetranslate.sources.url import check_url
+
+        try:
+            check_url(file)
+        except LiveTranslateError as e:
+            _fail(e.message)
+    elif not Path(file).is_file():
         _fail(f"{file}: no such file")
     try:
         job = _FileJob.prepare(file, lang, targets, engine, detect)
     except LiveTranslateError as e:
-        _fail(f"{file.name}: {e.message}" if e.code == "unsupported_media" else e.message)
+        _fail(f"{Path(file).name}: {e.message}" if e.code == "unsupported_media" else e.message)
     segments, detected, by_lang = asyncio.run(job.run(speakers))
     if not segments:
         _fail(NO_SPEECH, 1)
@@ -204,6 +215,81 @@ def transcribe(
         _write(render(translated, fmt, lang=target, bilingual=bilingual, **meta), path, len(translated))
     if failed:
         raise typer.Exit(1)
+
+
+@app.command(epilog="Examples:  livetranslate stream https://example.org/live/radio.m3u8 --to es  ·  "
+              "livetranslate stream rtsp://camera.local/audio -o meeting.srt")
+def stream(
+    url: Annotated[str, typer.Argument(metavar="URL", help="A stream or file URL: http(s) (HLS, Icecast, a file), rtsp, rtmp, srt.")],
+    to: Annotated[Optional[str], typer.Option("--to", metavar="LANGS", help="Translate into these languages, e.g. es,fr.")] = None,
+    language: Annotated[Optional[str], typer.Option(
+        "--language", "-l", metavar="LANG", help="Spoken language. Default: the server's default for new sessions.",
+    )] = None,
+    title: Annotated[Optional[str], typer.Option("--title", metavar="TEXT", help="The session's title.")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", "-f", metavar="FORMAT", help="With --output: json | srt | vtt | txt (default from the extension).",
+    )] = None,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", metavar="PATH", help="At the end, write the transcript here (and each translation beside it).",
+    )] = None,
+    server: Annotated[Optional[str], typer.Option(
+        "--server", metavar="URL", help="The LiveTranslate server (default http://HOST:PORT from the settings).",
+    )] = None,
+) -> None:
+    """Caption a stream URL live through a running server (`livetranslate serve`): each final is
+    printed as it comes, with its translations; Ctrl-C ends the session (its finals are kept)."""
+    from livetranslate.client import Client, ClientError
+
+    fmt = _output_format(format, output) if output is not None else None
+    targets = _codes(to)
+    settings = get_settings()
+    base = server or f"http://{settings.host}:{settings.port}"
+    body = {"title": title or f"Stream {url}"[:300], "targets": targets}
+    if language is not None:
+        body["language"] = None if language == "auto" else next(iter(_codes(language)), None)
+    with Client(base) as lt:
+        try:
+            session = lt.create_session(**body)
+            lt.add_source(session["id"], url)
+            failed, finals = _follow_stream(lt, session["id"])
+            if output is not None:
+                _write(lt.transcript(session["id"], fmt), output, finals)
+                for lang in targets:
+                    path = output.with_name(f"{output.stem}.{lang}{output.suffix}")
+                    _write(lt.transcript(session["id"], fmt, lang), path, finals)
+        except ClientError as e:
+            _fail(e.message, 1)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _follow_stream(lt, session_id: str) -> tuple[bool, int]:
+    """Print the session's finals and translations until it ends: (the stream failed, finals)."""
+    failed, finals = False, 0
+    try:
+        for e in lt.events(session_id):
+            if e.type == "segment" and e.status == "final" and e.text:
+                finals += 1
+                who = f"{e.speaker_name or 'Speaker ' + e.speaker.lstrip('S')}: " if e.speaker else ""
+                print(f"[{int(e.start // 60):02d}:{e.start % 60:04.1f}] {who}{e.text}", flush=True)
+            elif e.type == "translation" and e.status == "final" and e.text:
+                print(f"    {e.lang}: {e.text}", flush=True)
+            elif e.type == "source.status" and e.state in ("reconnecting", "failed"):
+                _warn(f"the stream is {e.state}: {e.reason}")
+                if e.state == "failed":
+                    failed = True
+                    lt.end(session_id)
+            elif e.type == "warning":
+                _warn(e.message)
+    except KeyboardInterrupt:
+        err.print("ending the session…")
+        last = lt.session(session_id)["last_seq"]
+        lt.end(session_id)
+        for e in lt.events(session_id, after_seq=last):  # its last finals
+            if e.type == "segment" and e.status == "final" and e.text:
+                finals += 1
+                print(f"[{int(e.start // 60):02d}:{e.start % 60:04.1f}] {e.text}", flush=True)
+    return failed, finals
 
 
 def _output_format(format: str | None, output: Path | None) -> str:
@@ -246,12 +332,12 @@ class _FileJob:
         self.duration = audio.size / 16000
 
     @classmethod
-    def prepare(cls, file: Path, language, targets, engine, detect) -> "_FileJob":
+    def prepare(cls, file: str, language, targets, engine, detect) -> "_FileJob":
         from livetranslate.audio import decode_file
         from livetranslate.runtime import Models
 
         s = get_settings()
-        audio = decode_file(file)
+        audio = decode_file(file if "://" in file else Path(file))
         models = Models.load(s, workers=1, final_lane=False)
         language = models.engine.file_language(language)
         models.engine.check_language(language)

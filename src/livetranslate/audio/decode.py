@@ -234,14 +234,17 @@ def make_decoder(fmt: str, sample_rate: int | None, channels: int) -> Decoder:
     return ContainerDecoder(fmt)
 
 
-def decode_file(source: str | Path | BinaryIO) -> np.ndarray:
-    """Decode a whole file (any container PyAV knows) to 16 kHz mono float32."""
-    if _size(source) == 0:
+def decode_file(source: str | Path | BinaryIO, *, timeout: float = 30.0) -> np.ndarray:
+    """Decode a whole file (any container PyAV knows; a path, a file object, or a URL) to 16 kHz
+    mono float32. ``timeout``: for a URL, the longest wait for it to answer and to send more."""
+    url = isinstance(source, str) and "://" in source
+    if not url and _size(source) == 0:
         raise UnsupportedMedia("the file is empty (0 bytes)")
     resample = Resampler()
     chunks: list[np.ndarray] = []
     try:
-        with av.open(source if not isinstance(source, Path) else str(source), mode="r") as container:
+        with av.open(source if not isinstance(source, Path) else str(source), mode="r",
+                     timeout=timeout if url else None) as container:
             if not container.streams.audio:
                 raise UnsupportedMedia("the file has no audio track")
             for frame in container.decode(audio=0):
