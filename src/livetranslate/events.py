@@ -331,8 +331,3 @@ SessionCommand = Annotated[
     Union[RetargetCommand, SpeakerCommand, TimelineCommand, StopCommand, DeleteCommand],
     Field(discriminator="type"),
 ]
-_session_command = TypeAdapter(SessionCommand)
-
-
-def parse_session_command(data: str | bytes) -> RetargetCommand | SpeakerCommand | TimelineCommand | StopCommand | DeleteCommand:
-    return _session_command.validate_json(data)

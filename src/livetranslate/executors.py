@@ -4,9 +4,10 @@ incoming audio or write events (they all shared asyncio's default pool before).
 
     await executors.run("audio", decoder.feed, data)
 
-Kinds: ``store`` (event and state writes, replays), ``audio`` (decode, resample, VAD),
-``voice`` (voice windows, speaker attribution), ``translation`` (rule-based engines). Sizes
-come from the settings (``threads_*``), set once by the composition root.
+Kinds on the live data path: ``store`` (the bus's event writes and replays), ``audio``
+(decode, resample, VAD), ``voice`` (voice windows, speaker attribution), ``translation``
+(rule-based engines). Sizes come from the settings (``threads_*``), set once by the
+composition root. REST requests' own reads and writes still use asyncio's default pool.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 Kind = Literal["store", "audio", "voice", "translation"]
-DEFAULT_SIZES: dict[str, int] = {"store": 2, "audio": 2, "voice": 1, "translation": 2}
+DEFAULT_SIZES: dict[str, int] = {"store": 2, "audio": 2, "voice": 2, "translation": 2}
 
 _sizes = dict(DEFAULT_SIZES)
 _pools: dict[str, ThreadPoolExecutor] = {}

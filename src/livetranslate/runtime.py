@@ -24,6 +24,7 @@ from livetranslate.asr import AsrEngine
 from livetranslate.bus import Bus, bus_from_url, check_url
 from livetranslate.session import LiveSessions, SessionService
 from livetranslate.sources import Sources
+from livetranslate.speakers.service import SpeakerService
 from livetranslate.settings import Settings
 from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
 from livetranslate.store import Database, crud, upgrade
@@ -66,6 +67,7 @@ class Services:
     sessions: SessionService
     live: LiveSessions
     sources: Sources
+    speakers: SpeakerService
     translation: TranslationRouter
     voiceprints: VoiceprintBook
 
@@ -93,6 +95,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     )
     sessions = SessionService(settings=settings, db=db, engine=models.engine, bus=bus, router=models.router)
     sources = Sources(settings=settings, db=db, bus=bus, live=live)
+    speakers = SpeakerService(settings=settings, db=db, bus=bus)
     try:
         rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
         voiceprints.load([Voiceprint.of(r) for r in rows])
@@ -103,7 +106,8 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
-        yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, models.router, voiceprints)
+        yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,
+                       voiceprints)
     finally:
         await sources.shutdown()
         await live.shutdown()

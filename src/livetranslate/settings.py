@@ -110,7 +110,7 @@ class Settings(BaseSettings):
     )
     threads_store: int = Field(2, ge=1, le=64, description="Threads writing events and state to the store.")
     threads_audio: int = Field(2, ge=1, le=64, description="Threads decoding and segmenting incoming audio.")
-    threads_voice: int = Field(1, ge=1, le=64, description="Threads embedding voice windows and attributing speakers.")
+    threads_voice: int = Field(2, ge=1, le=64, description="Threads embedding voice windows and attributing speakers.")
     threads_translation: int = Field(2, ge=1, le=64, description="Threads running rule-based translation (Apertium).")
     allow_file_urls: bool = Field(False, description="Let stream URLs be file:// paths on this server (off: only network URLs).")
     source_open_timeout_s: float = Field(10.0, gt=0, le=120, description="A stream URL must answer within this.")

@@ -23,7 +23,7 @@ from livetranslate import metrics
 from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
 from livetranslate.audio import make_decoder
 from livetranslate.bus import Bus
-from livetranslate.errors import Conflict, InvalidInput, LiveTranslateError
+from livetranslate.errors import Conflict, LiveTranslateError
 from livetranslate.events import (
     DeleteCommand, Participant, RetargetCommand, SessionEndedEvent, SessionEventT, SessionStatusEvent, SpeakerCommand,
     SpeakerTimelineEvent, StopCommand, TimelineCommand,
@@ -33,6 +33,7 @@ from livetranslate.stages import Stage
 from livetranslate.session.track import Track, TrackSpec, TrackState
 from livetranslate.settings import Settings
 from livetranslate.speakers import SessionSpeakers, Speaker, Timeline, VoiceEncoder, VoiceprintBook
+from livetranslate.speakers.timeline import check_timeline
 from livetranslate.store import Database, SessionRow, SessionStatus, crud
 from livetranslate.translation import Glossary, SessionTranslator, TranslationRouter
 from livetranslate.vad import SileroVad
@@ -68,6 +69,10 @@ class LiveSession:
         """Set by a stop command: the session ends (with this reason) when its tracks are done."""
         self.gone = asyncio.Event()
         """Set when the session has no live audio here any more (finished or deleted)."""
+        self.closing = False
+        """Its last track is done and it is closing: a track that arrives now waits for it (see ``open_track``)."""
+        self.closed = False
+        """Its last event (paused or ended) is out: nothing more is published from here."""
         self._registry = registry
         self._bus = registry.bus
         self._commands: asyncio.Task | None = None
@@ -80,7 +85,11 @@ class LiveSession:
         return max([self.offset, self.heard, *(t.pipeline.audio_seconds for t in self.tracks.values())])
 
     async def publish(self, event: SessionEventT, audio: np.ndarray | None = None) -> SessionEventT:
-        """Store and deliver ``event``, then hand it to every stage (what they emit comes back here)."""
+        """Store and deliver ``event``, then hand it to every stage (what they emit comes back here).
+        Once the session has closed here nothing more goes out (its ``session.ended`` is the last event)."""
+        if self.closed:
+            log.warning("session %s: a %s after the session closed was dropped", self.id, event.type)
+            return event
         event = await self._bus.publish(self.id, event)
         for stage in self.stages:
             stage.handle(event, self.publish, audio=audio)
@@ -89,10 +98,12 @@ class LiveSession:
     # --- commands (from the REST facade, through the bus)
 
     def take_commands(self) -> None:
-        self._commands = asyncio.create_task(self._run_commands(), name=f"commands-{self.id}")
+        """Become the owner of the session's commands (at once: a command sent from now on is ours)."""
+        commands = self._bus.commands(self.id)
+        self._commands = asyncio.create_task(self._run_commands(commands), name=f"commands-{self.id}")
 
-    async def _run_commands(self) -> None:
-        async for delivery in self._bus.commands(self.id):
+    async def _run_commands(self, commands) -> None:
+        async for delivery in commands:
             try:
                 await self._handle(delivery.command)
             except LiveTranslateError as e:
@@ -116,10 +127,16 @@ class LiveSession:
             for update in self.speakers.take_updates():
                 await self.publish(update)
         elif isinstance(command, StopCommand):
+            # the sources stop feeding; the last track's finish ends the session (the sender waits for
+            # its session.ended: this loop must stay free for the commands that finishing may send)
             self.ending = command.reason
-            for track in list(self.tracks.values()):  # the sources stop feeding; their finish ends it
+            for track in list(self.tracks.values()):
                 await track.terminate("session ended")
-            await self.gone.wait()
+            if not self.tracks and not self.finishing and not self.closing:  # nothing left that would end it
+                try:
+                    await self._close(end=True, reason=command.reason, error=None)
+                finally:
+                    self.gone.set()
         elif isinstance(command, DeleteCommand):
             await self._registry.drop(self)
 
@@ -145,7 +162,7 @@ class LiveSession:
             track.move(TrackState.stopped if end else TrackState.aborted)
         finally:
             self.finishing -= 1
-        if self.tracks or self.finishing or self._registry.get(self.id) is not self:
+        if self.tracks or self.finishing or self.closing or self._registry.get(self.id) is not self:
             # other tracks go on (or finish), or the session was deleted meanwhile
             if error is not None:
                 raise error
@@ -156,9 +173,21 @@ class LiveSession:
             self.gone.set()
 
     async def _close(self, *, end: bool, reason: str, error: LiveTranslateError | None) -> SessionEndedEvent | None:
-        self._registry.forget(self)
+        """Finish the stages, store where the session stands, publish paused or ended; the session
+        stays registered (closing) until then, so a track that arrives meanwhile waits for it."""
+        self.closing = True
+        try:
+            return await self._closed(end=end, reason=reason, error=error)
+        finally:
+            self.closed = True
+            self._registry.forget(self)
+
+    async def _closed(self, *, end: bool, reason: str, error: LiveTranslateError | None) -> SessionEndedEvent | None:
         for stage in self.stages:
-            await stage.finish()
+            try:
+                await stage.finish()
+            except Exception:  # a failing stage must not keep the session from closing
+                log.exception("session %s: the %s stage failed to finish", self.id, stage.name)
         offset_end = round(self.audio_seconds(), 3)
         centroids = self.speakers.centroids()
         status = SessionStatus.ended if end else SessionStatus.paused
@@ -189,17 +218,6 @@ class LiveSession:
             await stage.cancel()
         for track in tracks:
             await track.terminate("session deleted")
-
-
-def check_timeline(events: list[SpeakerTimelineEvent], heard: float, lead: float) -> None:
-    """Meeting events must fall inside the audio heard so far (plus the lead allowed)."""
-    for e in events:
-        latest = max(e.time, e.end or 0.0)
-        if latest > heard + lead:
-            raise InvalidInput(
-                f"a {e.kind!r} event at {latest:.2f} s is outside the session: audio so far ends at "
-                f"{heard:.2f} s (events may lead it by {lead:g} s)"
-            )
 
 
 class LiveSessions:
@@ -238,6 +256,8 @@ class LiveSessions:
         self, session_id: str, spec: TrackSpec, terminate: Callable[[str], Awaitable[None]]
     ) -> Track:
         """Attach a source to the session (it goes live if it was not)."""
+        while (closing := self._live.get(session_id)) is not None and closing.closing:
+            await closing.gone.wait()  # its last events first; then this track opens it again
         self.check_track_free(session_id, spec.name)
         decoder = make_decoder(spec.format, spec.sample_rate, spec.channels)
         row = await asyncio.to_thread(self.db.call, crud.get_session, session_id=session_id)
@@ -245,6 +265,8 @@ class LiveSessions:
             raise Conflict(f"session {session_id!r} has ended; create a new session")
         await self._engine.prepare(row.language)  # the multilingual model loads on first need
         live = self._live.get(session_id)
+        if live is not None and live.closing:  # it began closing while the row was read: start again
+            return await self.open_track(session_id, spec, terminate)
         first = False
         if live is None:
             opened = await self._open(row)
@@ -278,19 +300,20 @@ class LiveSessions:
     async def _go_live(self, live: LiveSession, track: Track, offset: float) -> None:
         self._live[live.id] = live
         metrics.ACTIVE_SESSIONS.inc()
+        live.take_commands()  # before it is said to be live: a command sent after that reaches it
         try:
             await asyncio.to_thread(self.db.call, crud.set_status, session_id=live.id, status=SessionStatus.live)
             await live.publish(SessionStatusEvent(status="live", audio_seconds=offset))
         except BaseException:
             self._live.pop(live.id, None)
             metrics.ACTIVE_SESSIONS.dec()
+            self.bus.release(live.id)
             await track.pipeline.cancel()
             for stage in live.stages:
                 await stage.cancel()
             raise
         for stage in live.stages:
             stage.start()
-        live.take_commands()
 
     def check_track_free(self, session_id: str, track: str) -> None:
         live = self._live.get(session_id)
@@ -363,7 +386,8 @@ class LiveSessions:
         async def pause(live: LiveSession) -> None:
             for track in list(live.tracks.values()):
                 try:
-                    await track.abort()
+                    await track.abort()  # its finals are published; the session pauses
+                    await track.terminate("the server is stopping")
                 except Exception:
                     log.exception("session %s: finishing track %r at shutdown failed", live.id, track.spec.name)
 

@@ -86,6 +86,7 @@ class SessionPipeline:
         self._draft_wake = asyncio.Event()
         self._drained = asyncio.Event()
         self._closing = False
+        self._cancelled = False
         self._last_language: str | None = None
         self._tasks: list[asyncio.Task] = []
 
@@ -101,7 +102,8 @@ class SessionPipeline:
         """Decode, store and segment one received frame. Raises UnsupportedMedia."""
         await self._wait_for_room()
         utterances = await executors.run("audio", self._process, data, time.monotonic())
-        self._submit(utterances)
+        if not self._cancelled:  # deleted meanwhile: nothing more to decode
+            self._submit(utterances)
 
     async def finish(self) -> None:
         """No more audio: decode what is left and publish every final.
@@ -129,6 +131,8 @@ class SessionPipeline:
             raise error
 
     async def cancel(self) -> None:
+        self._cancelled = True
+        self._drained.set()  # a feed waiting for room returns
         pending = self._tasks + [f for _, *futures in self._finals for f in futures if f is not None]
         for task in pending:
             task.cancel()
@@ -166,7 +170,7 @@ class SessionPipeline:
 
     async def _wait_for_room(self) -> None:
         """Back-pressure: stop reading the socket while too much speech waits for Whisper."""
-        while sum(u.audio.size for u, *_ in self._finals) / SAMPLE_RATE > self._max_pending:
+        while not self._cancelled and sum(u.audio.size for u, *_ in self._finals) / SAMPLE_RATE > self._max_pending:
             self._drained.clear()
             await self._drained.wait()
 

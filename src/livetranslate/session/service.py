@@ -1,5 +1,5 @@
 """The REST facade of sessions: create, read, list, change, end and delete them, and the
-defaults of new ones. It changes the store, and reaches a live session (wherever it runs)
+defaults of new ones (their speakers: :mod:`livetranslate.speakers.service`). It changes the store, and reaches a live session (wherever it runs)
 only through commands on the bus (:mod:`.live` runs them).
 
 Every call takes a ``scope``: whose sessions it may see (one tenant's, later; all of them
@@ -15,16 +15,25 @@ from pathlib import Path
 
 from livetranslate.asr import AsrEngine
 from livetranslate.bus import Bus
-from livetranslate.errors import Conflict, InvalidInput
-from livetranslate.events import (
-    DeleteCommand, RetargetCommand, SessionEndedEvent, SpeakerCommand, SpeakerTimelineEvent, SpeakerUpdateEvent,
-    StopCommand, TimelineCommand,
-)
+from livetranslate.errors import Conflict, InvalidInput, NotReady
+from livetranslate.events import DeleteCommand, RetargetCommand, SessionEndedEvent, SessionStatusEvent, StopCommand
 from livetranslate.session.defaults import SessionDefaults
-from livetranslate.session.live import check_timeline
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionRow, SessionStatus, crud
 from livetranslate.translation import Glossary, TranslationRouter
+
+
+_END_TIMEOUT_S = 120.0  # a live session's last finals and translations, when it is ended over REST
+
+
+async def _closed(events) -> bool:
+    """Read until the live session closes: True when it ended, False when it paused instead."""
+    async for event in events:
+        if isinstance(event, SessionEndedEvent):
+            return True
+        if isinstance(event, SessionStatusEvent) and event.status == "paused":
+            return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -129,79 +138,17 @@ class SessionService:
         row = await self.get(session_id, scope)
         if row.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has already ended")
-        if await self._bus.send(session_id, StopCommand()):
-            return await self.get(session_id, scope)
+        async with self._bus.subscribe(session_id, None) as events:  # before the command: its end is seen
+            if await self._bus.send(session_id, StopCommand()):
+                try:
+                    ended = await asyncio.wait_for(_closed(events), _END_TIMEOUT_S)
+                except asyncio.TimeoutError:
+                    raise NotReady(f"session {session_id!r} is still publishing its last captions; it ends after them")
+                row = await self.get(session_id, scope)
+                if ended:
+                    return row
         if row.status is SessionStatus.live:
             raise Conflict(f"session {session_id!r} is live on another server; end it there (stop its audio socket)")
         row = await asyncio.to_thread(self._db.call, crud.set_status, session_id=session_id, status=SessionStatus.ended)
         await self._bus.publish(session_id, SessionEndedEvent(reason="ended", audio_seconds=row.audio_seconds))
         return row
-
-    # --- speakers
-
-    async def speaker_events(self, session_id: str, events: list[SpeakerTimelineEvent], scope: Scope = EVERYONE) -> int:
-        """Meeting timeline events (REST or the audio socket): used at once by a live session
-        (which checks them against the audio it has heard), and stored (a paused session uses
-        them when it resumes). Returns how many."""
-        row = await self.get(session_id, scope)
-        if row.status is SessionStatus.ended:
-            raise Conflict(f"session {session_id!r} has ended; meeting events no longer change it")
-        if not await self._bus.send(session_id, TimelineCommand(events=events)):
-            check_timeline(events, row.audio_seconds, self._settings.speaker_event_lead_s)
-        stored = [
-            {"kind": e.kind, "participant_id": e.participant.id, "name": e.participant.name, "time": e.time,
-             "end": e.end, "text": e.text}
-            for e in events
-        ]
-        await asyncio.to_thread(
-            self._db.call, crud.add_timeline_events, session_id=session_id, events=stored,
-            keep=self._settings.speaker_timeline_max_events,
-        )
-        return len(events)
-
-    async def rename_speaker(
-        self, session_id: str, speaker_id: str, name: str | None, scope: Scope = EVERYONE
-    ) -> SpeakerUpdateEvent:
-        def check():
-            with self._db.session() as db:
-                crud.get_session(db, session_id=session_id)
-                row = crud.get_speaker(db, session_id=session_id, speaker_id=speaker_id)
-                if name is not None:
-                    for other in crud.speakers(db, session_id=session_id):
-                        if other.id != speaker_id and other.name == name:
-                            raise Conflict(
-                                f"{other.id} is already called {name!r}; if they are the same person, merge "
-                                f"them: POST /v1/sessions/{session_id}/speakers/{speaker_id}/merge "
-                                f'{{"into": "{other.id}"}}'
-                            )
-                return row
-
-        row = await asyncio.to_thread(check)
-        event = SpeakerUpdateEvent(
-            speaker=speaker_id, name=name, source="user" if name else "cluster", participant_id=row.participant_id,
-            voiceprint_id=row.voiceprint_id,
-        )
-        return await self._speaker_update(session_id, event)
-
-    async def merge_speakers(self, session_id: str, speaker_id: str, into: str, scope: Scope = EVERYONE) -> SpeakerUpdateEvent:
-        if speaker_id == into:
-            raise InvalidInput("a speaker cannot be merged into itself")
-
-        def check():
-            with self._db.session() as db:
-                crud.get_session(db, session_id=session_id)
-                gone = crud.get_speaker(db, session_id=session_id, speaker_id=speaker_id)
-                return gone, crud.get_speaker(db, session_id=session_id, speaker_id=into)
-
-        gone, target = await asyncio.to_thread(check)
-        event = SpeakerUpdateEvent(
-            speaker=into, name=target.name, source=target.source, confidence=target.confidence, merged=[speaker_id],
-            participant_id=target.participant_id or gone.participant_id,
-            voiceprint_id=target.voiceprint_id or gone.voiceprint_id,
-        )
-        return await self._speaker_update(session_id, event)
-
-    async def _speaker_update(self, session_id: str, event: SpeakerUpdateEvent) -> SpeakerUpdateEvent:
-        event = await self._bus.publish(session_id, event)
-        await self._bus.send(session_id, SpeakerCommand(update=event))
-        return event

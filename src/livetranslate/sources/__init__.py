@@ -68,8 +68,13 @@ class Sources:
             self._running.pop(source.id, None)
 
     async def _report(self, row: SourceRow, state: str, reason: str | None) -> None:
+        """Store the source's state and publish it, unless the session has ended (its
+        ``session.ended`` is its last event: the row alone says what became of the source)."""
         try:
             await asyncio.to_thread(self._db.call, crud.set_source_state, source_id=row.id, state=state, reason=reason)
+            session = await asyncio.to_thread(self._db.call, crud.get_session, session_id=row.session_id)
+            if session.status is SessionStatus.ended:
+                return
             await self._bus.publish(row.session_id, SourceStatusEvent(
                 source_id=row.id, url=row.url, track=row.track, state=state, reason=reason,
             ))

@@ -37,7 +37,10 @@ _REPORTED = ("ended", "the stream ended")  # what _read says when it has reporte
 def check_url(url: str, *, allow_files: bool = False) -> str:
     """The URL if this source can read it; UnsupportedUrl (422) listing what it can read otherwise."""
     allowed = SCHEMES + (("file",) if allow_files else ())
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:  # e.g. an unclosed IPv6 bracket
+        raise UnsupportedUrl(f"{url!r} is not a URL: {e}") from e
     if parts.scheme.lower() not in allowed:
         hint = "" if allow_files or parts.scheme != "file" else " (file:// only when LIVETRANSLATE_ALLOW_FILE_URLS is set)"
         raise UnsupportedUrl(
@@ -71,9 +74,12 @@ class Reader:
     """Reads one URL in a thread of its own; :meth:`items` yields :class:`Opened`, then audio
     chunks (16 kHz mono float32), and ends at the end of the stream; raises StreamFailed."""
 
-    def __init__(self, url: str, *, pace: bool, open_timeout: float, read_timeout: float, queue_size: int = 50) -> None:
+    def __init__(self, url: str, *, pace: bool, open_timeout: float, read_timeout: float, queue_size: int = 50,
+                 skip_s: float = 0.0) -> None:
+        """``skip_s``: audio already taken from this file before it dropped (decoded, not given again)."""
         self.url = url
         self._pace = pace
+        self._skip = skip_s
         self._timeouts = (open_timeout, read_timeout)
         self._stop = threading.Event()
         self._stopped: asyncio.Event | None = None  # the same, for the reading task
@@ -93,17 +99,18 @@ class Reader:
 
         def put(item) -> bool:
             """From the thread: wait for room (back-pressure); False once stopped."""
-            while not self._stop.is_set():
-                try:
-                    future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
-                except RuntimeError:  # the loop is gone
-                    return False
+            try:
+                future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
+            except RuntimeError:  # the loop is gone
+                return False
+            while True:  # the same put until it is done (never a second copy), or the source stops
                 try:
                     future.result(timeout=0.5)
                     return True
                 except TimeoutError:
-                    future.cancel()
-            return False
+                    if self._stop.is_set():
+                        future.cancel()
+                        return False
 
         def run() -> None:
             try:
@@ -153,10 +160,14 @@ class Reader:
             if not put(Opened(live, stream.codec_context.name, stream.rate, stream.channels)):
                 return
             resample = Resampler()
-            started, sent = time.monotonic(), 0.0
+            started, sent, skip = time.monotonic(), 0.0, int(self._skip * 16000)
             try:
                 for frame in container.decode(stream):
                     pcm = resample(frame)
+                    if skip:  # given before the file dropped
+                        cut = min(skip, pcm.size)
+                        pcm, skip = pcm[cut:], skip - cut
+                        started = time.monotonic()
                     if pcm.size and not put(pcm):
                         return
                     sent += pcm.size / 16000
@@ -205,6 +216,8 @@ class UrlSource:
         self._track: Track | None = None
         self._attempt = 0
         """Reconnects in a row (since the stream was last live)."""
+        self._file_s = 0.0
+        """Of a file (not a live stream): seconds already fed, not fed again after a reconnect."""
         self._stopping: str | None = None
         self._wake = asyncio.Event()
 
@@ -226,16 +239,22 @@ class UrlSource:
                 outcome = await self._read()
             except StreamFailed as e:
                 reason = e.reason
-                if e.permanent or self._attempt >= self._s.source_retries:
-                    tried = f" (after {self._attempt} retries)" if self._attempt else ""
-                    outcome = ("failed", e.reason + tried)
+                if e.permanent:
+                    outcome = ("failed", e.reason)
             except LiveTranslateError as e:  # the session ended, is gone, or the track is taken
                 outcome = ("failed", e.message)
+            except Exception as e:  # a bug or the store: said, and the track let go below
+                log.exception("source %s of session %s failed", self.id, self.session_id)
+                outcome = ("failed", f"internal error: {e}")
             if self._stopping:
                 outcome = ("ended", self._stopping)
-            if outcome is None:
-                self._attempt += 1
+            if outcome is None:  # it dropped, stalled or ended though live: try again, a few times in a row
                 reason = reason or "the stream ended"
+                if self._attempt >= self._s.source_retries:
+                    tried = f" (after {self._attempt} retries)" if self._attempt else ""
+                    outcome = ("failed", reason + tried)
+                else:
+                    self._attempt += 1
             try:  # said before the track goes: the source's news first, then the session pauses or ends
                 if outcome is not _REPORTED:
                     await self._report(*(outcome or ("reconnecting", reason)))
@@ -252,20 +271,23 @@ class UrlSource:
     async def _read(self) -> object | None:
         """Read the stream once, feeding a track; ``_REPORTED`` when a file is over (it ended its track)."""
         self._reader = reader = Reader(self.url, pace=True, open_timeout=self._s.source_open_timeout_s,
-                                       read_timeout=self._s.source_read_timeout_s)
+                                       read_timeout=self._s.source_read_timeout_s, skip_s=self._file_s)
         if self._stopping:
             return None
         finite = False
-        async for item in reader.items():
-            if isinstance(item, Opened):
-                self._track = await self._live.open_track(self.session_id, self.spec, self._terminate)
-                finite, heard = not item.live, 0.0
-                await self._report("live", None)
-            elif self._track is not None:
-                await self._track.feed(item.astype("<f4").tobytes())
-                heard += item.size / 16000
-                if heard >= _STEADY_S:  # it is back for real: the next drop has its retries again
-                    self._attempt = 0
+        async with contextlib.aclosing(reader.items()) as items:  # its thread ends with it, whatever happens
+            async for item in items:
+                if isinstance(item, Opened):
+                    self._track = await self._live.open_track(self.session_id, self.spec, self._terminate)
+                    finite, heard = not item.live, 0.0
+                    await self._report("live", None)
+                elif self._track is not None:
+                    await self._track.feed(item.astype("<f4").tobytes())
+                    heard += item.size / 16000
+                    if finite:
+                        self._file_s += item.size / 16000  # a file that drops goes on from here
+                    if heard >= _STEADY_S:  # it is back for real: the next drop has its retries again
+                        self._attempt = 0
         if finite and self._track is not None and not self._stopping:
             await self._report("ended", "the stream ended")
             track, self._track = self._track, None

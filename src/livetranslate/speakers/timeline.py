@@ -17,6 +17,7 @@ import re
 from collections import deque
 from dataclasses import dataclass
 
+from livetranslate.errors import InvalidInput
 from livetranslate.events import Participant, SpeakerTimelineEvent
 
 _MAX_OPEN_S = 120.0  # an "on" never followed by "off" stops counting after this long
@@ -115,3 +116,14 @@ class Timeline:
             return None
         participant = Participant(id=best_id, name=self.names.get(best_id, who[best_id].name))
         return Match(participant, round(coverage * (1 - second / best), 3))
+
+
+def check_timeline(events: list[SpeakerTimelineEvent], heard: float, lead: float) -> None:
+    """Meeting events must fall inside the audio heard so far (plus the lead allowed)."""
+    for e in events:
+        latest = max(e.time, e.end or 0.0)
+        if latest > heard + lead:
+            raise InvalidInput(
+                f"a {e.kind!r} event at {latest:.2f} s is outside the session: audio so far ends at "
+                f"{heard:.2f} s (events may lead it by {lead:g} s)"
+            )

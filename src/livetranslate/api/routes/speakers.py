@@ -84,7 +84,7 @@ async def rename_speaker(
 ) -> SpeakerUpdateEvent:
     """Name (or un-name) a speaker: every segment of theirs follows, live clients get a
     ``speaker.update`` event. ``409`` when another speaker has that name: merge them instead."""
-    return await services.sessions.rename_speaker(session_id, speaker_id, body.name)
+    return await services.speakers.rename(session_id, speaker_id, body.name)
 
 
 @router.post("/speakers/{speaker_id}/merge", response_model=SpeakerUpdateEvent, summary="Merge two speakers",
@@ -94,7 +94,7 @@ async def merge_speaker(
 ) -> SpeakerUpdateEvent:
     """Two speakers are one person: ``speaker_id``'s segments become ``into``'s. ``400`` for a
     speaker merged into itself, ``404`` for an unknown (or merged-away) one."""
-    return await services.sessions.merge_speakers(session_id, speaker_id, body.into)
+    return await services.speakers.merge(session_id, speaker_id, body.into)
 
 
 @router.post("/speaker-events", status_code=202, response_model=Accepted, summary="Add the meeting's speaker timeline",
@@ -103,5 +103,5 @@ async def add_speaker_events(session_id: str, services: ServicesDep, body: Annot
     """The meeting's active-speaker events and named captions, in session media time: they name
     the speakers heard at those times. ``400`` for a time beyond the audio heard so far (plus
     ``speaker_event_lead_s``), ``409`` once the session has ended."""
-    accepted = await services.sessions.speaker_events(session_id, body.events)
+    accepted = await services.speakers.add_events(session_id, body.events)
     return {"accepted": accepted}

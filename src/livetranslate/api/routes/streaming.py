@@ -149,7 +149,7 @@ async def audio_socket(ws: WebSocket, session_id: str) -> None:
                     raise InvalidInput("this socket has already started; send audio frames or {\"type\":\"stop\"}")
                 if isinstance(control, SpeakersMessage):
                     try:
-                        await services.sessions.speaker_events(session_id, control.events)
+                        await services.speakers.add_events(session_id, control.events)
                     except InvalidInput as e:  # bad events are refused; the audio goes on
                         await _send_error(ws, e, close=False)
                     continue
