@@ -13,9 +13,15 @@ from livetranslate import executors
 def test_each_kind_runs_on_its_own_threads_and_a_busy_kind_does_not_block_another():
     async def main():
         executors.configure({"translation": 2, "audio": 1})
-        release = threading.Event()
-        stuck = [asyncio.ensure_future(executors.run("translation", release.wait, 10)) for _ in range(4)]
-        await asyncio.sleep(0.05)
+        release, busy = threading.Event(), threading.Semaphore(0)
+
+        def translate():
+            busy.release()
+            release.wait(10)
+
+        stuck = [asyncio.ensure_future(executors.run("translation", translate)) for _ in range(4)]
+        for _ in range(2):  # both translation threads are held
+            await asyncio.to_thread(busy.acquire, True, 5)
         started = time.monotonic()
         name = await executors.run("audio", lambda: threading.current_thread().name)
         waited = time.monotonic() - started

@@ -127,8 +127,7 @@ def test_a_deleted_session_stops_its_readers_after_what_they_were_given(make_bus
         bus = make_bus()
         async with bus.subscribe("s", 0) as sub:
             await bus.publish("s", seg(0))
-            waiter = asyncio.ensure_future(take(sub, 2))
-            await asyncio.sleep(0.05)
+            waiter = asyncio.ensure_future(take(sub, 2))  # it has one event, and waits for a second
             await bus.close("s", "session deleted")
             with pytest.raises(Gone) as gone:
                 await asyncio.wait_for(waiter, 5)
@@ -143,14 +142,15 @@ def test_commands_reach_the_owner_in_order_and_send_returns_once_handled(make_bu
         assert await bus.send("s", StopCommand()) is False  # no one runs it
         handled = []
 
+        commands = bus.commands("s")  # the owner registers, then takes them in turn
+
         async def owner():
-            async for delivery in bus.commands("s"):
-                await asyncio.sleep(0.01)
+            async for delivery in commands:
+                await asyncio.sleep(0.01)  # handling takes a while: the senders wait for it
                 handled.append(delivery.command)
                 delivery.done()
 
         task = asyncio.create_task(owner())
-        await asyncio.sleep(0)
         sent = await asyncio.gather(*(bus.send("s", RetargetCommand(targets=[lang])) for lang in ("es", "fr", "de")))
         bus.release("s")
         await asyncio.wait_for(task, 5)

@@ -88,9 +88,11 @@ def test_deleting_a_live_container_session_closes_its_decoder(tmp_path, librivox
     half = data[: len(data) // 2]
 
     async def delete(services, session_id):
+        decoding = [t for t in threading.enumerate() if t.name.startswith("decode-")]
         await services.sessions.delete(session_id)
-        await asyncio.sleep(0.3)
-        return [t.name for t in threading.enumerate() if t.name.startswith("decode-")]
+        for t in decoding:  # each demuxer thread ends (it used to wait on its pipe for ever)
+            await asyncio.to_thread(t.join, 5)
+        return [t.name for t in decoding if t.is_alive()], len(decoding)
 
     async def main():
         from livetranslate.runtime import running
@@ -110,8 +112,8 @@ def test_deleting_a_live_container_session_closes_its_decoder(tmp_path, librivox
                 await track.feed(b"more")
             return left, closed, track.state
 
-    left, closed, state = asyncio.run(main())
-    assert left == [] and closed == ["session deleted"] and state is TrackState.cancelled
+    (left, decoding), closed, state = asyncio.run(main())
+    assert decoding == 1 and left == [] and closed == ["session deleted"] and state is TrackState.cancelled
 
 
 def test_a_track_takes_no_audio_after_it_stopped(tmp_path, librivox):

@@ -5,7 +5,6 @@ that stalls after its first bytes."""
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,22 +13,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-
-def encode(audio: np.ndarray, fmt: str, codec: str, rate: int = 44100) -> bytes:
-    """16 kHz mono float32 → a file of ``fmt``/``codec`` at ``rate`` (bytes)."""
-    buf = io.BytesIO()
-    with av.open(buf, "w", format=fmt) as out:
-        stream = out.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        frame = av.AudioFrame.from_ndarray(audio.reshape(1, -1).astype(np.float32), format="flt", layout="mono")
-        frame.sample_rate = 16000
-        resampler = av.AudioResampler(format=stream.codec_context.format.name, layout="mono", rate=rate)
-        for f in resampler.resample(frame) + resampler.resample(None):
-            for packet in stream.encode(f):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
+from tests.conftest import encode
 
 
 def write_hls(audio: np.ndarray, folder: Path, segment_s: float = 2.0) -> Path:
@@ -55,7 +39,7 @@ class Streams:
     listener and refuses new ones until ``s.restore()``."""
 
     def __init__(self, speech: np.ndarray, folder: Path) -> None:
-        self.mp3 = encode(speech, "mp3", "libmp3lame")
+        self.mp3 = encode(speech, "mp3", rate=44100, channels=1)
         self.seconds = speech.size / 16000
         self.hls = write_hls(speech, folder / "hls")
         self.down = threading.Event()

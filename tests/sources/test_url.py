@@ -87,7 +87,9 @@ def test_a_live_stream_that_drops_is_reconnected_and_the_session_resumes_on_its_
             streams.restore()
             seen = await _follow(services, row.id, lambda e: isinstance(e, SessionStatusEvent) and e.status == "live"
                                  and e.seq > 3)
-            await asyncio.sleep(4.0)
+            resumed_at = [e for e in seen if isinstance(e, SessionStatusEvent)][-1].audio_seconds
+            await _follow(services, row.id, lambda e: isinstance(e, SegmentEvent) and e.status == "final"
+                          and e.text and e.start >= resumed_at)  # speech heard after the reconnect
             await services.sources.remove(row.id, source.id)  # returns once its track has let go
             last = (await services.sessions.get(row.id)).last_seq
             events = await _follow(services, row.id, lambda e: e.seq >= last)
