@@ -99,9 +99,11 @@ class Reader:
 
         def put(item) -> bool:
             """From the thread: wait for room (back-pressure); False once stopped."""
+            put_item = queue.put(item)
             try:
-                future = asyncio.run_coroutine_threadsafe(queue.put(item), loop)
+                future = asyncio.run_coroutine_threadsafe(put_item, loop)
             except RuntimeError:  # the loop is gone
+                put_item.close()
                 return False
             while True:  # the same put until it is done (never a second copy), or the source stops
                 try:
