@@ -4,10 +4,11 @@ incoming audio or write events (they all shared asyncio's default pool before).
 
     await executors.run("audio", decoder.feed, data)
 
-Kinds on the live data path: ``store`` (the bus's event writes and replays), ``audio``
-(decode, resample, VAD), ``voice`` (voice windows, speaker attribution), ``translation``
-(rule-based engines). Sizes come from the settings (``threads_*``), set once by the
-composition root. REST requests' own reads and writes still use asyncio's default pool.
+Kinds: ``store`` (event writes and replays, and the session, speaker and source services'
+reads and writes), ``audio`` (decode, resample, VAD), ``voice`` (voice windows, speaker
+attribution), ``translation`` (rule-based engines). Sizes come from the settings
+(``threads_*``), set once by the composition root. Routes that read the store for a
+response of their own (exports, lists) still use asyncio's default pool.
 """
 
 from __future__ import annotations

@@ -156,3 +156,16 @@ def test_only_network_schemes_are_read_and_a_fed_track_is_not_taken_twice(tmp_pa
             return other.track
 
     assert asyncio.run(main()) == "second"
+
+
+def test_two_sources_added_at_once_for_one_track_the_second_is_refused(tmp_path, streams):
+    async def main():
+        async with running(settings_for(tmp_path)) as services:
+            row = await services.sessions.create(title=None, language="en", targets=[])
+            results = await asyncio.gather(*(services.sources.add(row.id, streams.url("/live.mp3")) for _ in range(2)),
+                                           return_exceptions=True)
+            kept = await services.sources.list(row.id)
+            return results, kept
+
+    results, kept = asyncio.run(main())
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "SourceRow"] and len(kept) == 1

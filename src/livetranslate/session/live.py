@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from livetranslate import metrics
+from livetranslate import executors, metrics
 from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
 from livetranslate.audio import make_decoder
 from livetranslate.bus import Bus
@@ -123,7 +123,7 @@ class LiveSession:
             self.speakers.apply(command.update)
         elif isinstance(command, TimelineCommand):
             check_timeline(command.events, self.audio_seconds(), self._registry.settings.speaker_event_lead_s)
-            await asyncio.to_thread(self.speakers.add_timeline, command.events)
+            await executors.run("voice", self.speakers.add_timeline, command.events)
             for update in self.speakers.take_updates():
                 await self.publish(update)
         elif isinstance(command, StopCommand):
@@ -198,7 +198,7 @@ class LiveSession:
                 crud.save_centroids(s, session_id=self.id, centroids=centroids)
                 crud.set_status(s, session_id=self.id, status=status, audio_seconds=offset_end)
 
-        await asyncio.to_thread(store)
+        await executors.run("store", store)
         if end:
             return await self.publish(SessionEndedEvent(reason=reason, audio_seconds=offset_end))
         await self.publish(SessionStatusEvent(status="paused", audio_seconds=offset_end))
@@ -260,7 +260,7 @@ class LiveSessions:
             await closing.gone.wait()  # its last events first; then this track opens it again
         self.check_track_free(session_id, spec.name)
         decoder = make_decoder(spec.format, spec.sample_rate, spec.channels)
-        row = await asyncio.to_thread(self.db.call, crud.get_session, session_id=session_id)
+        row = await executors.run("store", self.db.call, crud.get_session, session_id=session_id)
         if row.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has ended; create a new session")
         await self._engine.prepare(row.language)  # the multilingual model loads on first need
@@ -302,7 +302,7 @@ class LiveSessions:
         metrics.ACTIVE_SESSIONS.inc()
         live.take_commands()  # before it is said to be live: a command sent after that reaches it
         try:
-            await asyncio.to_thread(self.db.call, crud.set_status, session_id=live.id, status=SessionStatus.live)
+            await executors.run("store", self.db.call, crud.set_status, session_id=live.id, status=SessionStatus.live)
             await live.publish(SessionStatusEvent(status="live", audio_seconds=offset))
         except BaseException:
             self._live.pop(live.id, None)
@@ -335,7 +335,7 @@ class LiveSessions:
             with self.db.session() as db:
                 return crud.speakers(db, session_id=row.id, merged=True), crud.timeline_events(db, session_id=row.id)
 
-        speaker_rows, timeline_rows = await asyncio.to_thread(load)
+        speaker_rows, timeline_rows = await executors.run("store", load)
         timeline = Timeline.from_settings(s)
         for e in timeline_rows:
             timeline.add(SpeakerTimelineEvent(
@@ -368,13 +368,13 @@ class LiveSessions:
     async def recover(self) -> list[str]:
         """At start-up (embedded mode: this process owns every session): sessions a crashed
         process left live become paused, their timeline taken from the audio kept on disk."""
-        rows = await asyncio.to_thread(self.db.call, crud.interrupted_sessions)
+        rows = await executors.run("store", self.db.call, crud.interrupted_sessions)
         for row in rows:
             seconds = row.audio_seconds
             if row.audio_path and Path(row.audio_path).is_file():
                 seconds = max(seconds, Path(row.audio_path).stat().st_size / (2 * 16000))
-            await asyncio.to_thread(
-                self.db.call, crud.set_status, session_id=row.id, status=SessionStatus.paused,
+            await executors.run(
+                "store", self.db.call, crud.set_status, session_id=row.id, status=SessionStatus.paused,
                 audio_seconds=round(seconds, 3),
             )
             await self.bus.publish(row.id, SessionStatusEvent(status="paused", audio_seconds=round(seconds, 3)))

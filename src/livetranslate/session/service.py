@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from livetranslate import executors
 from livetranslate.asr import AsrEngine
 from livetranslate.bus import Bus
 from livetranslate.errors import Conflict, InvalidInput, NotReady
@@ -78,8 +79,8 @@ class SessionService:
         self._router.check(language, targets, translation_engine)
         session_id = uuid.uuid4().hex
         audio_path = str(self._settings.audio_dir / f"{session_id}.pcm") if self._settings.store_audio else None
-        return await asyncio.to_thread(
-            self._db.call, crud.create_session, id=session_id, title=title, language=language, targets=targets,
+        return await executors.run(
+            "store", self._db.call, crud.create_session, id=session_id, title=title, language=language, targets=targets,
             audio_path=audio_path, translation_engine=translation_engine,
             glossary=glossary.model_dump() if glossary is not None else None, languages=languages or None,
         )
@@ -96,7 +97,7 @@ class SessionService:
             )
         if isinstance(changes.get("glossary"), Glossary):
             changes["glossary"] = changes["glossary"].model_dump()
-        row = await asyncio.to_thread(self._db.call, crud.update_session, session_id=session_id, **changes)
+        row = await executors.run("store", self._db.call, crud.update_session, session_id=session_id, **changes)
         await self._bus.send(session_id, RetargetCommand(
             targets=list(row.targets or []), translation_engine=row.translation_engine, glossary=row.glossary,
         ))
@@ -104,7 +105,7 @@ class SessionService:
 
     async def load_defaults(self) -> None:
         """The stored defaults on top of the server's settings (at start-up)."""
-        stored = await asyncio.to_thread(self._db.call, crud.get_defaults)
+        stored = await executors.run("store", self._db.call, crud.get_defaults)
         if stored:
             self.defaults = SessionDefaults.model_validate({**self.defaults.model_dump(), **stored})
 
@@ -113,20 +114,20 @@ class SessionService:
         new = SessionDefaults.model_validate({**self.defaults.model_dump(), **changes})
         self._engine.check_language(new.language)
         self._router.check(new.language, new.targets, new.translation_engine)
-        await asyncio.to_thread(self._db.call, crud.put_defaults, values=new.model_dump(mode="json"))
+        await executors.run("store", self._db.call, crud.put_defaults, values=new.model_dump(mode="json"))
         self.defaults = new
         return new
 
     async def get(self, session_id: str, scope: Scope = EVERYONE) -> SessionRow:
-        return await asyncio.to_thread(self._db.call, crud.get_session, session_id=session_id)
+        return await executors.run("store", self._db.call, crud.get_session, session_id=session_id)
 
     async def list(self, *, scope: Scope = EVERYONE, limit: int, offset: int, q: str | None = None) -> tuple[list[SessionRow], int]:
-        return await asyncio.to_thread(self._db.call, crud.list_sessions, limit=limit, offset=offset, q=q)
+        return await executors.run("store", self._db.call, crud.list_sessions, limit=limit, offset=offset, q=q)
 
     async def delete(self, session_id: str, scope: Scope = EVERYONE) -> None:
         await self.get(session_id, scope)
         await self._bus.send(session_id, DeleteCommand())  # its live audio (if any) stops first
-        row = await asyncio.to_thread(self._db.call, crud.delete_session, session_id=session_id)
+        row = await executors.run("store", self._db.call, crud.delete_session, session_id=session_id)
         await self._bus.close(session_id, "session deleted")
         if row.audio_path:
             Path(row.audio_path).unlink(missing_ok=True)
@@ -149,6 +150,6 @@ class SessionService:
                     return row
         if row.status is SessionStatus.live:
             raise Conflict(f"session {session_id!r} is live on another server; end it there (stop its audio socket)")
-        row = await asyncio.to_thread(self._db.call, crud.set_status, session_id=session_id, status=SessionStatus.ended)
+        row = await executors.run("store", self._db.call, crud.set_status, session_id=session_id, status=SessionStatus.ended)
         await self._bus.publish(session_id, SessionEndedEvent(reason="ended", audio_seconds=row.audio_seconds))
         return row

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import defaultdict
 
+from livetranslate import executors
 from livetranslate.bus import Bus
 from livetranslate.errors import Conflict, NotFound
 from livetranslate.events import Participant, SourceStatusEvent
@@ -32,6 +34,7 @@ class Sources:
         self._bus = bus
         self._live = live
         self._running: dict[str, tuple[UrlSource, asyncio.Task]] = {}
+        self._adding: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def add(self, session_id: str, url: str, *, track: str | None = None,
                   participant: Participant | None = None) -> SourceRow:
@@ -39,15 +42,19 @@ class Sources:
         the session's only one). Raises InvalidInput, NotFound, Conflict."""
         check_url(url, allow_files=self._s.allow_file_urls)
         name = track or (participant.id if participant else "")
-        session = await asyncio.to_thread(self._db.call, crud.get_session, session_id=session_id)
+        async with self._adding[session_id]:  # two adds for one track: the second is a 409, not a failed source
+            return await self._add(session_id, url, name, participant)
+
+    async def _add(self, session_id: str, url: str, name: str, participant: Participant | None) -> SourceRow:
+        session = await executors.run("store", self._db.call, crud.get_session, session_id=session_id)
         if session.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has ended; create a new session")
         self._live.check_track_free(session_id, name)
         for other in await self.list(session_id):
             if other.state in ACTIVE and other.track == name:
                 raise Conflict(f"source {other.id} already feeds track {name!r} of this session; remove it first")
-        row = await asyncio.to_thread(
-            self._db.call, crud.create_source, id=uuid.uuid4().hex, session_id=session_id, url=url, track=name,
+        row = await executors.run(
+            "store", self._db.call, crud.create_source, id=uuid.uuid4().hex, session_id=session_id, url=url, track=name,
             participant=participant.model_dump() if participant else None,
         )
         source = UrlSource(
@@ -71,8 +78,8 @@ class Sources:
         """Store the source's state and publish it, unless the session has ended (its
         ``session.ended`` is its last event: the row alone says what became of the source)."""
         try:
-            await asyncio.to_thread(self._db.call, crud.set_source_state, source_id=row.id, state=state, reason=reason)
-            session = await asyncio.to_thread(self._db.call, crud.get_session, session_id=row.session_id)
+            await executors.run("store", self._db.call, crud.set_source_state, source_id=row.id, state=state, reason=reason)
+            session = await executors.run("store", self._db.call, crud.get_session, session_id=row.session_id)
             if session.status is SessionStatus.ended:
                 return
             await self._bus.publish(row.session_id, SourceStatusEvent(
@@ -82,10 +89,10 @@ class Sources:
             pass
 
     async def get(self, session_id: str, source_id: str) -> SourceRow:
-        return await asyncio.to_thread(self._db.call, crud.get_source, session_id=session_id, source_id=source_id)
+        return await executors.run("store", self._db.call, crud.get_source, session_id=session_id, source_id=source_id)
 
     async def list(self, session_id: str) -> list[SourceRow]:
-        return await asyncio.to_thread(self._db.call, crud.list_sources, session_id=session_id)
+        return await executors.run("store", self._db.call, crud.list_sources, session_id=session_id)
 
     async def remove(self, session_id: str, source_id: str) -> None:
         """Stop reading (what it sent is kept; the session pauses if it was its only source) and forget it."""
@@ -95,11 +102,11 @@ class Sources:
             source, task = running
             source.stop("removed")
             await asyncio.gather(task, return_exceptions=True)
-        await asyncio.to_thread(self._db.call, crud.delete_source, source_id=source_id)
+        await executors.run("store", self._db.call, crud.delete_source, source_id=source_id)
 
     async def recover(self) -> None:
         """At start-up: sources a stopped server was reading are over (add them again to go on)."""
-        await asyncio.to_thread(self._db.call, crud.end_active_sources, reason="the server stopped while reading it")
+        await executors.run("store", self._db.call, crud.end_active_sources, reason="the server stopped while reading it")
 
     async def shutdown(self) -> None:
         for source, _ in list(self._running.values()):

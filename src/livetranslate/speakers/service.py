@@ -5,8 +5,8 @@ audio when it is not live, then stored)."""
 
 from __future__ import annotations
 
-import asyncio
 
+from livetranslate import executors
 from livetranslate.bus import Bus
 from livetranslate.errors import Conflict, InvalidInput
 from livetranslate.events import SpeakerCommand, SpeakerTimelineEvent, SpeakerUpdateEvent, TimelineCommand
@@ -26,7 +26,7 @@ class SpeakerService:
         """Meeting timeline events (REST or the audio socket): used at once by a live session
         (which checks them against the audio it has heard), and stored (a paused session uses
         them when it resumes). Returns how many."""
-        row = await asyncio.to_thread(self._db.call, crud.get_session, session_id=session_id)
+        row = await executors.run("store", self._db.call, crud.get_session, session_id=session_id)
         if row.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has ended; meeting events no longer change it")
         if not await self._bus.send(session_id, TimelineCommand(events=events)):
@@ -36,8 +36,8 @@ class SpeakerService:
              "end": e.end, "text": e.text}
             for e in events
         ]
-        await asyncio.to_thread(
-            self._db.call, crud.add_timeline_events, session_id=session_id, events=stored,
+        await executors.run(
+            "store", self._db.call, crud.add_timeline_events, session_id=session_id, events=stored,
             keep=self._settings.speaker_timeline_max_events,
         )
         return len(events)
@@ -59,7 +59,7 @@ class SpeakerService:
                             )
                 return row
 
-        row = await asyncio.to_thread(check)
+        row = await executors.run("store", check)
         event = SpeakerUpdateEvent(
             speaker=speaker_id, name=name, source="user" if name else "cluster", participant_id=row.participant_id,
             voiceprint_id=row.voiceprint_id,
@@ -76,7 +76,7 @@ class SpeakerService:
                 gone = crud.get_speaker(db, session_id=session_id, speaker_id=speaker_id)
                 return gone, crud.get_speaker(db, session_id=session_id, speaker_id=into)
 
-        gone, target = await asyncio.to_thread(check)
+        gone, target = await executors.run("store", check)
         event = SpeakerUpdateEvent(
             speaker=into, name=target.name, source=target.source, confidence=target.confidence, merged=[speaker_id],
             participant_id=target.participant_id or gone.participant_id,
