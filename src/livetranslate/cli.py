@@ -270,8 +270,7 @@ def _follow_stream(lt, session_id: str) -> tuple[bool, int]:
         for e in lt.events(session_id):
             if e.type == "segment" and e.status == "final" and e.text:
                 finals += 1
-                who = f"{e.speaker_name or 'Speaker ' + e.speaker.lstrip('S')}: " if e.speaker else ""
-                print(f"[{int(e.start // 60):02d}:{e.start % 60:04.1f}] {who}{e.text}", flush=True)
+                print(_caption(e), flush=True)
             elif e.type == "translation" and e.status == "final" and e.text:
                 print(f"    {e.lang}: {e.text}", flush=True)
             elif e.type == "source.status" and e.state in ("reconnecting", "failed"):
@@ -288,8 +287,14 @@ def _follow_stream(lt, session_id: str) -> tuple[bool, int]:
         for e in lt.events(session_id, after_seq=last):  # its last finals
             if e.type == "segment" and e.status == "final" and e.text:
                 finals += 1
-                print(f"[{int(e.start // 60):02d}:{e.start % 60:04.1f}] {e.text}", flush=True)
+                print(_caption(e), flush=True)
     return failed, finals
+
+
+def _caption(e) -> str:
+    """One final as ``stream`` prints it: ``[mm:ss.s] Speaker N: text``."""
+    who = f"{e.speaker_name or 'Speaker ' + e.speaker.lstrip('S')}: " if e.speaker else ""
+    return f"[{int(e.start // 60):02d}:{e.start % 60:04.1f}] {who}{e.text}"
 
 
 def _output_format(format: str | None, output: Path | None) -> str:

@@ -106,7 +106,7 @@ class Sources:
 
     async def recover(self) -> None:
         """At start-up: sources a stopped server was reading are over (add them again to go on)."""
-        await executors.run("store", self._db.call, crud.end_active_sources, reason="the server stopped while reading it")
+        await executors.run("store", self._db.call, crud.fail_active_sources, reason="the server stopped while reading it")
 
     async def shutdown(self) -> None:
         for source, _ in list(self._running.values()):

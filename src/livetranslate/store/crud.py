@@ -133,7 +133,7 @@ def delete_source(db: Session, *, source_id: str) -> None:
     db.execute(delete(SourceRow).where(SourceRow.id == source_id))
 
 
-def end_active_sources(db: Session, *, reason: str) -> int:
+def fail_active_sources(db: Session, *, reason: str) -> int:
     """Sources a stopped process was reading: failed, with ``reason``."""
     rows = db.scalars(select(SourceRow).where(SourceRow.state.in_(("connecting", "live", "reconnecting")))).all()
     for row in rows:
