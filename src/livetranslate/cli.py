@@ -351,7 +351,7 @@ class _FileJob:
 
     async def run(self, speakers: bool):
         from livetranslate.asr import SegmenterOptions
-        from livetranslate.asr.files import transcribe_file
+        from livetranslate.sources.file import transcribe_file
         from livetranslate.speakers import SessionSpeakers
         from livetranslate.translation.files import translate_segments
 
@@ -360,7 +360,7 @@ class _FileJob:
         try:
             with _progress() as progress:
                 task = progress.add_task("transcribing", total=self.duration)
-                segments, detected = await transcribe_file(
+                transcript = await transcribe_file(
                     m.engine, m.vad, self.audio, language=self.language,
                     segmenter=SegmenterOptions.from_settings(s), beam_size=s.final_beam_size,
                     on_progress=lambda t: progress.update(task, completed=t),
@@ -368,6 +368,9 @@ class _FileJob:
                     encoder=m.encoder if speakers else None,
                     detect="segment" if self.detect else "file",
                 )
+                segments, detected = transcript.segments, transcript.language
+                for warning in transcript.warnings:
+                    _warn(warning.message)
                 by_lang = {}
                 for target in self.targets if segments else []:
                     task = progress.add_task(f"translating → {target}", total=self.duration)

@@ -1,4 +1,4 @@
-"""One live audio stream of a session, wired stage by stage:
+"""One audio stream of a session (or a whole file: sources/file.py), wired stage by stage:
 
     bytes → decode/resample → VAD + utterances → shared ASR engine → speakers → SegmentEvent → publish
                                              └→ voice windows ─────────────┘        (the session's stages follow)
@@ -16,13 +16,14 @@ import asyncio
 import logging
 import time
 from collections import deque
-from dataclasses import replace
+from collections.abc import Callable
 from typing import BinaryIO
 
 import numpy as np
 
 from livetranslate import executors, metrics
 from livetranslate.asr import AsrEngine, DecodeOptions, Priority, Transcription, Utterance, UtteranceSegmenter
+from livetranslate.asr.language import TrackLanguage
 from livetranslate.audio import Decoder, StreamInput, to_pcm16
 from livetranslate.audio.decode import SAMPLE_RATE
 from livetranslate.errors import UnsupportedMedia
@@ -52,18 +53,29 @@ class SessionPipeline:
         speakers: SessionSpeakers | None = None,
         encoder: VoiceEncoder | None = None,
         participant: Participant | None = None,
+        spoken: TrackLanguage | None = None,
+        task: str = "transcribe",
+        priority: Priority = Priority.FINAL,
+        decoded: Callable[[Utterance, Transcription], None] | None = None,
     ) -> None:
         """``publish``: the session's (stores the event, then hands it to the session's stages);
-        ``speakers`` belongs to the session (shared by its tracks); ``participant``: this track is theirs."""
+        ``speakers`` belongs to the session (shared by its tracks); ``participant``: this track is theirs.
+        A whole file (sources/file.py) brings its own ``spoken`` language policy, ``task``
+        (``translate``: Whisper's English, no word timings), ``Priority.BATCH`` (live finals go
+        first) and ``decoded``, which sees each decode's own figures before its finals are published."""
         self.session_id = session_id
         self._language = language
+        self._spoken = spoken or TrackLanguage()
+        self._priority = priority
+        self._decoded = decoded
         self._decoder = decoder
         self._segmenter = segmenter
         self._engine = engine
         self._publish_event = publish
         known = tuple(candidates) if candidates else None
         self._final_opts = DecodeOptions(
-            language=language, candidates=known, beam_size=final_beam_size, word_timestamps=True
+            language=language, candidates=known, task=task, beam_size=final_beam_size,
+            word_timestamps=task == "transcribe",
         )
         self._draft_opts = DecodeOptions(
             language=language, candidates=known, beam_size=draft_beam_size, word_timestamps=False, fallback=False
@@ -87,7 +99,6 @@ class SessionPipeline:
         self._drained = asyncio.Event()
         self._closing = False
         self._cancelled = False
-        self._last_language: str | None = None
         self._tasks: list[asyncio.Task] = []
 
     # --- lifecycle
@@ -169,10 +180,14 @@ class SessionPipeline:
         return self._segmenter.push(audio, arrived_at)
 
     async def _wait_for_room(self) -> None:
-        """Back-pressure: stop reading the socket while too much speech waits for Whisper."""
-        while not self._cancelled and sum(u.audio.size for u, *_ in self._finals) / SAMPLE_RATE > self._max_pending:
+        """Back-pressure: stop reading the socket while too much speech waits for Whisper (and,
+        while a file's language is being detected, while any does)."""
+        while not self._cancelled and self._pending_s() > (self._max_pending if self._spoken.settled else 0.0):
             self._drained.clear()
             await self._drained.wait()
+
+    def _pending_s(self) -> float:
+        return sum(u.audio.size for u, *_ in self._finals) / SAMPLE_RATE
 
     # --- ASR side: finals in order, at most one draft in flight
 
@@ -182,7 +197,7 @@ class SessionPipeline:
                 # decoded at once, alongside any draft in flight: a final never waits for a draft
                 decode = (
                     asyncio.ensure_future(
-                        self._engine.transcribe(u.audio, self._options(self._final_opts), Priority.FINAL)
+                        self._engine.transcribe(u.audio, self._spoken.options(self._final_opts), self._priority)
                     )
                     if u.speech
                     else None
@@ -230,6 +245,8 @@ class SessionPipeline:
                     segment_id=u.segment_id, start=round(u.start, 3), end=round(u.end, 3),
                 ))
                 result = None
+            if result is not None and self._decoded is not None:
+                self._decoded(u, result)
             await self._publish_final(u, result, voice)
             self._finals.popleft()
             self._drained.set()
@@ -246,7 +263,8 @@ class SessionPipeline:
             u, self._draft = self._draft, None
             try:
                 result = await self._engine.transcribe(
-                    u.audio, self._options(self._draft_opts), Priority.DRAFT, deadline=u.heard_at + self._draft_max_lag
+                    u.audio, self._spoken.options(self._draft_opts), Priority.DRAFT,
+                    deadline=u.heard_at + self._draft_max_lag,
                 )
             except asyncio.CancelledError:
                 raise
@@ -260,19 +278,13 @@ class SessionPipeline:
             await self._publish(u, "draft", result.text, result.language, [])
             metrics.DRAFT_LATENCY.observe(time.monotonic() - u.heard_at)
 
-    def _options(self, options: DecodeOptions) -> DecodeOptions:
-        """Detection (language None) leans on the last final's language when it is unsure."""
-        if options.language is None and self._last_language is not None:
-            return replace(options, prior=self._last_language)
-        return options
-
     async def _publish_final(self, u: Utterance, result: Transcription | None, voice) -> None:
         text, language, words = "", self._language, []
         if result is not None and result.rejected:
             metrics.HALLUCINATIONS.labels(result.rejected).inc()
         elif result is not None:
             text, language = result.text, result.language
-            self._last_language = language
+            self._spoken.heard(language, u.end - u.start)
             words = [
                 Word(
                     word=w.word,
@@ -301,7 +313,8 @@ class SessionPipeline:
                 )
             for update in self._speakers.take_updates():
                 await self._publish_event(update)
-        metrics.FINAL_LATENCY.observe(time.monotonic() - u.heard_at)
+        if self._priority is Priority.FINAL:  # a file's decodes are not a caption's latency
+            metrics.FINAL_LATENCY.observe(time.monotonic() - u.heard_at)
 
     async def _attribute(self, u: Utterance, text: str, words: list[Word], voice) -> list[Turn] | None:
         """Who spoke the utterance, cut into speaker turns; None without the speakers stage."""

@@ -14,11 +14,11 @@ from pydantic import BaseModel, Field
 from livetranslate.api.deps import ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.asr import SegmenterOptions
-from livetranslate.asr.files import transcribe_file
 from livetranslate.audio import decode_file
 from livetranslate.errors import InvalidInput, NotReady, TooLarge, UnsupportedLanguage, UnsupportedMedia
 from livetranslate.translation.langid import language_code
 from livetranslate.exports import TranscriptSegment, to_srt, to_vtt
+from livetranslate.sources.file import FileTranscript, transcribe_file
 
 router = APIRouter(prefix="/v1/audio", tags=["openai-compatible"])
 
@@ -119,7 +119,7 @@ async def _run(services, task, file, model, language, response_format, timestamp
         raise TooLarge(f"upload of {file.size} bytes is over the limit of {s.max_upload_bytes} bytes")
     audio = await asyncio.to_thread(decode_file, file.file)
     duration = audio.size / 16000
-    segments, detected = await transcribe_file(
+    transcript = await transcribe_file(
         services.engine,
         services.vad,
         audio,
@@ -128,8 +128,9 @@ async def _run(services, task, file, model, language, response_format, timestamp
         beam_size=s.final_beam_size,
         task=task,
     )
+    segments, detected = transcript.segments, transcript.language
     text = " ".join(seg.text for seg in segments)
-    warning = None if segments else _no_speech(language, duration)
+    warning = _warning(transcript, language, duration)
     headers = {"X-LiveTranslate-Warning": warning["message"]} if warning else {}
     if response_format == "text":
         return Response(text + "\n", media_type="text/plain; charset=utf-8", headers=headers)
@@ -154,6 +155,17 @@ async def _run(services, task, file, model, language, response_format, timestamp
             {"word": w["word"].strip(), "start": w["start"], "end": w["end"]} for seg in segments for w in seg.words
         ]
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/json", headers=headers)
+
+
+def _warning(transcript: FileTranscript, language: str | None, duration: float) -> dict | None:
+    """Nothing recognised, or parts that could not be transcribed (the rest is in the answer)."""
+    if not transcript.segments:
+        return _no_speech(language, duration)
+    if transcript.warnings:
+        first, n = transcript.warnings[0], len(transcript.warnings)
+        return {"code": first.code, "message": f"{n} part{'s' if n > 1 else ''} of the audio could not be "
+                f"transcribed; the first: {first.message}"}
+    return None
 
 
 def _no_speech(language: str | None, duration: float) -> dict:
