@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import ROOT, build_large_corpus, jiwer_wer  # noqa: E402
-from stream_bench import machine  # noqa: E402
+from stream_bench import machine, write_section  # noqa: E402
 
 from livetranslate.audio import to_pcm16  # noqa: E402
 
@@ -104,21 +104,12 @@ def write(args, runs: list[dict], summary: str) -> None:
     )
     section = (
         f"{HEADING}\n\nCommand: `{command.strip()}`  \nMachine: {machine()}  \n"
-        f"Model: `{os.environ.get('LIVETRANSLATE_ASR_MODEL', 'the default')}`; one fresh CLI process per run "
+        f"Model: `{os.environ.get('LIVETRANSLATE_MODEL', 'tiny.en')}` (`--language en`); one fresh CLI process per run "
         "(model load included).\n\n"
         "| run | wall s | real-time factor | WER | segments | speakers | peak RSS MB |\n|---|---|---|---|---|---|---|\n"
         f"{rows}\n\n{summary}\n"
     )
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text()
-    if HEADING in text:
-        head, _, rest = text.partition(HEADING)
-        tail = rest[rest.find("\n## ") :] if "\n## " in rest else ""
-        text = head + section + tail
-    else:
-        text = text.rstrip() + "\n\n" + section
-    path.write_text(text)
-
+    write_section(ROOT / "BENCHMARKS.md", HEADING, section)
 
 if __name__ == "__main__":
     main()
