@@ -52,11 +52,12 @@ class StreamStats:
     errors: list[str] = field(default_factory=list)
 
 
-async def run_stream(ws_base: str, http, corpus: Corpus, delay: float) -> StreamStats:
+async def run_stream(ws_base: str, http, corpus: Corpus, delay: float, create: dict | None = None) -> StreamStats:
+    """Stream ``corpus`` at real-time pace into a new session (``create``: its body) and score its finals."""
     import websockets
 
     await asyncio.sleep(delay)
-    r = await http.post("/v1/sessions", json={"title": "bench"})
+    r = await http.post("/v1/sessions", json={"title": "bench", **(create or {})})
     sid = r.json()["id"]
     stats = StreamStats()
     finals: list[tuple[float, dict]] = []

@@ -105,3 +105,22 @@ def test_a_long_word_beside_short_ones_leaves_no_cue_empty():
         assert [s.content for s in subs] == ["I", "see", "extraordinarily"]
         assert subs[-1].end.total_seconds() == 20.0
     assert [s.start.total_seconds() for s in srt.parse(render([seg], "srt"))] == [0.0, 5.0, 12.0]
+
+
+def test_no_stored_text_breaks_a_cue():
+    """A speaker renamed ``Ana --> Bob``, a participant name with a timing line in it, control
+    characters from an engine: every export still parses, one cue per segment."""
+    from livetranslate.exports import to_srt, to_vtt
+
+    segs = [
+        TranscriptSegment(id="a", start=0, end=2, text="Hello --> there", speaker="S1", speaker_name="Ana --> Bob"),
+        TranscriptSegment(id="b", start=2, end=4, text="Line\nbreak\x00 here", speaker="S2",
+                          speaker_name="Eve\n\n00:00:09,000 --> 00:00:10,000\nX", translation="Otra\n\nlínea"),
+    ]
+    subs = list(srt.parse(to_srt(segs)))
+    assert [(s.start.total_seconds(), s.end.total_seconds()) for s in subs] == [(0, 2), (2, 4)]
+    assert subs[0].content == "Ana → Bob: Hello → there"
+    vtt = webvtt.from_buffer(__import__("io").StringIO(to_vtt(segs)))
+    assert [c.start for c in vtt] == ["00:00:00.000", "00:00:02.000"]
+    assert "\x00" not in to_vtt(segs) and "\x00" not in render(segs, "txt")
+    assert len(list(srt.parse(render(segs, "srt", lang="es", bilingual=True)))) == 2

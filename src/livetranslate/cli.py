@@ -109,10 +109,25 @@ def serve(
         _fail(e.message)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     err.print(f"data: {settings.data_dir}")
-    uvicorn.run(
-        create_app(settings), host=host, port=port, log_level=settings.log_level,
-        ws_max_size=max(settings.max_frame_bytes * 2, 1 << 20),
-    )
+    app = create_app(settings)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            # live sessions first: their clients get the last finals and a 1001, before uvicorn
+            # closes every connection that is still open (1012)
+            for server in self.servers:
+                server.close()  # no new connections meanwhile
+            services = getattr(app.state, "services", None)
+            if services is not None:
+                await services.stop_live()
+            await super().shutdown(sockets)
+
+    Server(uvicorn.Config(
+        app, host=host, port=port, log_level=settings.log_level,
+        # frames up to 16x the limit reach the app, which answers 4413 with an error event;
+        # past that the WebSocket layer refuses them itself (1009) before buffering more
+        ws_max_size=16 * settings.max_frame_bytes,
+    )).run()
 
 
 def _check_port(host: str, port: int) -> None:

@@ -8,7 +8,9 @@
     ├── Conflict                       (409, close 4409)  second audio socket, ended session
     ├── TooLarge                       (413, close 4413)  oversized frame or upload
     ├── UnsupportedMedia               (415, close 4415)  unknown format, undecodable bytes
-    ├── Overloaded                     (503, close 4429)  audio arrives faster than it can be processed
+    ├── Overloaded                     (503, close 4429)  more than this process takes: live sessions, sockets
+    ├── SlowReader                     (close 4408)       a socket's reader fell behind: resume with after_seq
+    ├── Idle                           (close 4408)       an audio socket sent nothing for audio_idle_timeout_s
     ├── NotReady                       (503)              model or store unavailable
     └── TranslationFailed              (502)              engine down, slow, or a bad reply
 
@@ -74,6 +76,24 @@ class Overloaded(LiveTranslateError):
     status_code = 503
     close_code = 4429
     code = "overloaded"
+
+
+class SlowReader(LiveTranslateError):
+    """A socket's client does not read its events fast enough (``last_seq``: the last one sent)."""
+
+    status_code = 503
+    close_code = 4408
+    code = "slow_reader"
+
+    def __init__(self, message: str, last_seq: int) -> None:
+        super().__init__(message)
+        self.last_seq = last_seq
+
+
+class Idle(LiveTranslateError):
+    status_code = 408
+    close_code = 4408
+    code = "idle"
 
 
 class NotReady(LiveTranslateError):

@@ -12,13 +12,28 @@ whoever runs a live session; they are not stored.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from livetranslate.errors import InvalidInput
 
 AUDIO_FORMATS = ("pcm_s16le", "pcm_f32le", "wav", "webm", "ogg", "mp3", "mp4", "flac", "auto")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must be one line of text: no line breaks, tabs, NUL or other control characters")
+    return value
+
+
+OneLine = Annotated[str, AfterValidator(_one_line)]
+"""Names and titles: text without control characters (NUL, line breaks), which no store,
+caption line or export has to guard against."""
 
 
 class _Message(BaseModel):
@@ -209,20 +224,24 @@ class ErrorMessage(_Message):
 
 
 class Participant(_Message):
-    id: str = Field(min_length=1, max_length=128, description="The meeting's id for the participant.")
-    name: str | None = Field(None, min_length=1, max_length=200)
+    id: OneLine = Field(min_length=1, max_length=128, description="The meeting's id for the participant.")
+    name: OneLine | None = Field(None, min_length=1, max_length=200)
 
 
 class StartMessage(_Message):
     type: Literal["start"]
     format: Literal[AUDIO_FORMATS] = "pcm_s16le"  # type: ignore[valid-type]
-    sample_rate: int | None = Field(None, ge=1000, le=384000, description="Required for raw PCM formats.")
-    channels: int = Field(1, ge=1, le=8)
+    sample_rate: int | None = Field(None, ge=1000, le=384000, strict=True, description="Required for raw PCM formats.")
+    channels: int = Field(1, ge=1, le=8, strict=True)
     track: str | None = Field(
         None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$",
         description="One of several audio tracks of the session (each on its own socket).",
     )
     participant: Participant | None = Field(None, description="Who this track is: its segments are theirs.")
+    events: Literal["all", "none"] = Field(
+        "all", description="`none`: a sender that reads nothing back (only `ready`, errors and the close come); "
+        "read the captions from the events socket instead.",
+    )
 
     @property
     def track_key(self) -> str:

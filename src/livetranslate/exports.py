@@ -5,12 +5,17 @@ Subtitle cues follow the usual guidelines (Netflix/BBC): at most two lines of 42
 and 7 seconds; a longer segment is cut at word boundaries (at its words' times when they are
 known, else in proportion to the characters). A line that was not translated into the
 requested language is shown in its own language and marked ``[de] …``, never passed off as
-a translation; the JSON says ``translation: null`` and why."""
+a translation; the JSON says ``translation: null`` and why.
+
+Whatever a stored text holds (a speaker renamed ``Ana --> Bob``, a meeting participant's name
+with a newline, control characters from an engine), a caption line is rendered as one line of
+plain text (:func:`one_line`): no stored text can break a cue's timing line or an export."""
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import textwrap
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -62,13 +67,22 @@ def _translated(seg: TranscriptSegment) -> str:
     return f"[{seg.language or '?'}] {seg.text}"
 
 
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\s]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` as one line of caption text: line breaks and control characters become single
+    spaces, and ``-->`` (the cue timing arrow of SRT and WebVTT) becomes ``→``."""
+    return _BREAKS.sub(" ", text).replace("-->", "→").strip()
+
+
 def _parts(seg: TranscriptSegment, view: View) -> list[str]:
     """The texts a caption shows, one per block (bilingual: the original, then the translation)."""
     if view == "translation":
-        return [_translated(seg)]
+        return [one_line(_translated(seg))]
     if view == "bilingual" and seg.translation is not None:
-        return [seg.text, seg.translation]
-    return [seg.text]
+        return [one_line(seg.text), one_line(seg.translation)]
+    return [one_line(seg.text)]
 
 
 def _label(seg: TranscriptSegment, view: View = "original", speakers: bool = True) -> str:
@@ -84,8 +98,8 @@ def _show_speakers(segments: list[TranscriptSegment]) -> bool:
 
 def speaker_label(speaker: str | None, name: str | None) -> str | None:
     """What a transcript shows for a speaker: the name, else "Speaker N" for id ``SN``."""
-    if name:
-        return name
+    if name and one_line(name):
+        return one_line(name)
     if speaker and speaker[:1] == "S" and speaker[1:].isdigit():
         return f"Speaker {speaker[1:]}"
     return speaker

@@ -71,6 +71,12 @@ class Services:
     translation: TranslationRouter
     voiceprints: VoiceprintBook
 
+    async def stop_live(self) -> None:
+        """Server stopping: the sources stop, every live session publishes its last finals and
+        pauses, and its sockets are closed (1001) after them. Safe to call more than once."""
+        await self.sources.shutdown()
+        await self.live.shutdown()
+
 
 @asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[Services]:

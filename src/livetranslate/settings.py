@@ -176,7 +176,25 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(1 << 20, ge=1024, description="Largest binary WebSocket frame accepted.")
     max_upload_bytes: int = Field(25 << 20, ge=1024, description="Largest file accepted by /v1/audio/transcriptions.")
     subscriber_queue_size: int = Field(1000, ge=10, description="Events buffered per subscriber before it is cut off.")
+    send_timeout_s: float = Field(
+        5.0, gt=0, description="A socket whose event could not be sent for this long is not being read: the events "
+        "socket closes with 4408 and the seq to resume after; the audio socket stops sending events (the audio goes on).",
+    )
     max_pending_audio_s: float = Field(60.0, ge=5, description="Undecoded audio per session before the socket is refused more.")
+    audio_idle_timeout_s: float = Field(
+        10.0, ge=0, description="An audio socket that sends nothing for this long (no start, no audio) is closed with "
+        "4408 and its session paused (a half-open client); 0: never. Clients send silence while muted.",
+    )
+    reattach_wait_s: float = Field(
+        2.0, ge=0, description="A socket for a track that is still live waits this long for the old one to go "
+        "(a drop the server has not noticed yet) before it gets 409/4409.",
+    )
+    takeover_after_s: float = Field(
+        2.0, ge=0, description="A track whose source sent nothing for this long is taken over by a new socket for it "
+        "(the old one is closed with 1001).",
+    )
+    max_live_sessions: int = Field(100, ge=1, description="Live sessions this process runs at once; more get 503/4429.")
+    max_sockets: int = Field(500, ge=1, description="WebSockets this process holds open at once; more are closed with 4429.")
 
     @model_validator(mode="after")
     def _derive(self) -> "Settings":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import httpx
 import pytest
@@ -78,6 +79,12 @@ def test_events_socket_rejects_bad_after_seq(server, session):
     assert code == 4400 and "after_seq" in events[0]["message"]
 
 
+@pytest.mark.parametrize("size", [(1 << 20) + 1, 3 << 20, 15 << 20])
+def test_every_oversized_frame_gets_4413_with_the_error(server, session, size):
+    out, code, _ = _exchange(server, session["id"], json.dumps(START), b"\x00" * size)
+    assert code == 4413 and _error(out)["close_code"] == 4413, (size, code, out)
+
+
 def test_oversized_frame_is_rejected_and_accepted_audio_is_kept(server, session, librivox):
     speech = pcm16(librivox[1].audio)
     out, code, _ = _exchange(
@@ -104,6 +111,19 @@ def test_undecodable_stream_is_rejected(server, session, fmt):
     assert code == 4415 and err["code"] == "unsupported_media" and fmt in err["message"], err
 
 
+@pytest.mark.parametrize("fmt", ["flac", "mp4", "ogg"])
+def test_random_bytes_are_no_audio_whatever_the_container(server, session, fmt):
+    import random
+
+    noise = random.Random(fmt).randbytes(200_000)
+    out, code, _ = _exchange(
+        server, session["id"], json.dumps({"type": "start", "format": fmt}),
+        *[noise[i : i + 20_000] for i in range(0, len(noise), 20_000)], json.dumps({"type": "stop"}),
+    )
+    err = _error(out)
+    assert code == 4415 and err["code"] == "unsupported_media" and fmt in err["message"], (fmt, err)
+
+
 def test_short_undecodable_stream_is_rejected_at_stop(server, session):
     out, code, _ = _exchange(
         server, session["id"], json.dumps({"type": "start", "format": "ogg"}), b"junk" * 100, json.dumps({"type": "stop"})
@@ -128,12 +148,26 @@ def test_second_start_on_a_live_socket_is_rejected(server, session):
 
 
 def test_second_audio_socket_on_a_live_session_is_rejected(server, session, librivox):
+    """The first socket is sending audio: a second one for the same track is a 4409 (after
+    ``reattach_wait_s``, in case the first had gone), and the first is not disturbed."""
+    audio = pcm16(librivox[4].audio)
     with connect(f"{server.ws}/v1/sessions/{session['id']}/audio") as first:
         first.send(json.dumps(START))
         assert json.loads(first.recv(timeout=30))["type"] == "ready"
+        sending = threading.Event()
+
+        def send_in_real_time():
+            for i in range(0, len(audio), 3200):
+                first.send(audio[i : i + 3200])
+                sending.set()
+                time.sleep(0.1)
+
+        sender = threading.Thread(target=send_in_real_time)
+        sender.start()
+        sending.wait(10)
         out, code, _ = _exchange(server, session["id"], json.dumps(START))
-        assert code == 4409 and "already has a live audio socket" in _error(out)["message"]
-        first.send(pcm16(librivox[4].audio))
+        assert code == 4409 and "already has a live audio socket that is sending audio" in _error(out)["message"]
+        sender.join()
         first.send(json.dumps({"type": "stop"}))
         received = []
         try:

@@ -88,6 +88,8 @@ def test_missing_file_and_too_large_upload(server):
     with httpx.Client(base_url=server.base, timeout=60) as c:
         r = c.post("/v1/audio/transcriptions", data={"model": "whisper-1"})
         assert r.status_code == 422 and "file" in r.json()["error"]["message"]
+        r = c.post("/v1/audio/transcriptions", data={"model": ""}, files={"file": ("a.wav", io.BytesIO(b"RIFF"))})
+        assert r.status_code == 422 and r.json()["error"]["message"] == "model: must not be empty"  # not "missing"
         r = c.post(
             "/v1/audio/transcriptions",
             data={"model": "whisper-1"},

@@ -34,5 +34,9 @@ def test_defaults_apply_to_new_sessions_and_survive_a_restart(tmp_path):
             assert c.post("/v1/sessions", json={}).json()["targets"] == ["es", "fr"]
             # null puts a list back to empty
             assert c.patch("/v1/settings", json={"targets": None}).json()["defaults"]["targets"] == []
+            # a session's glossary and the default one, together, are bounded as one glossary is
+            assert c.patch("/v1/settings", json={"glossary": {"keep": [f"Name{i}" for i in range(1500)]}}).status_code == 200
+            r = c.post("/v1/sessions", json={"glossary": {"keep": [f"Other{i}" for i in range(600)]}})
+            assert r.status_code == 422 and "with the default glossary added" in r.json()["error"]["message"]
     finally:
         stop_server(srv)

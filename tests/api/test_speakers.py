@@ -113,6 +113,20 @@ def test_speakers_rename_merge_and_exports_follow(server, meeting):
         r = c.patch(f"/v1/sessions/{sid}/speakers/{other['id']}", json={"name": "Bob"})
         assert r.status_code == 200 and r.json()["type"] == "speaker.update" and r.json()["source"] == "user"
         assert "Bob: " in c.get(f"/v1/sessions/{sid}/transcript?format=txt").text
+        # no name may break an export: the SRT/VTT timing arrow, a newline with a timing line after it
+        injected = "Ana\n\n00:00:01,000 --> 00:00:02,000\nX"  # one line only: refused
+        r = c.patch(f"/v1/sessions/{sid}/speakers/{other['id']}", json={"name": injected})
+        assert r.status_code == 422 and "one line" in r.json()["error"]["message"]
+        assert c.patch(f"/v1/sessions/{sid}/speakers/{other['id']}", json={"name": "Ana --> Bob"}).status_code == 200
+        vtt = c.get(f"/v1/sessions/{sid}/transcript?format=vtt")
+        srt_text = c.get(f"/v1/sessions/{sid}/transcript?format=srt").text
+        assert vtt.status_code == 200 and "Ana → Bob: " in vtt.text
+        import srt
+
+        cues = list(srt.parse(srt_text))
+        assert cues and all("-->" not in cue.content and "\n\n" not in cue.content for cue in cues)
+        assert srt_text.count(" --> ") == vtt.text.count(" --> ") == len(cues)
+        assert c.patch(f"/v1/sessions/{sid}/speakers/{other['id']}", json={"name": "Bob"}).status_code == 200
         r = c.patch(f"/v1/sessions/{sid}/speakers/{other['id']}", json={"name": "Alice"})
         assert r.status_code == 409 and "merge" in r.json()["error"]["message"]
         # bad input

@@ -221,3 +221,16 @@ def test_a_segment_no_engine_translates_is_marked_in_the_export_not_passed_off(s
     assert txt.splitlines() and all(line.startswith("[it] ") for line in txt.splitlines())
     assert data["untranslated"] == len(data["segments"]) and data["translation"] == ""
     assert all(s["translation"] is None and "it→gl" in s["translation_error"] for s in data["segments"])
+
+
+def test_glossaries_over_the_bounds_are_refused_with_422(server):
+    huge = {"terms": {f"term{i}": {"es": "x"} for i in range(2001)}}
+    with server.client() as c:
+        r = c.post("/v1/sessions", json={"targets": ["es"], "glossary": huge})
+        assert r.status_code == 422 and "at most 2000" in r.json()["error"]["message"]
+        r = c.patch("/v1/settings", json={"glossary": huge})
+        assert r.status_code == 422 and "at most 2000" in r.json()["error"]["message"]
+        sid = c.post("/v1/sessions", json={"targets": ["es"]}).json()["id"]
+        r = c.patch(f"/v1/sessions/{sid}", json={"glossary": {"keep": ["x" * 300]}})
+        assert r.status_code == 422 and "longer than 200" in r.json()["error"]["message"]
+        assert c.get(f"/v1/sessions/{sid}").json()["glossary"] is None  # nothing changed

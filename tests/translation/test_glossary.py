@@ -23,3 +23,41 @@ def test_session_glossary_goes_over_the_default():
     assert merged.terms["standup"] == {"es": "reunión diaria", "fr": "point"}
     assert merged.keep == ["Acme", "Alice"]
     assert default.terms["standup"] == {"es": "daily"}
+
+
+def test_the_longest_entry_wins_and_names_keep_their_case():
+    g = Glossary(terms={"stand": {"es": "puesto"}, "standup meeting": {"es": "reunión diaria"}}, keep=["Bill"])
+    found = g.entries_in("The Standup Meeting: Bill pays the bill at the stand.", "es")
+    assert found == [("Standup Meeting", "reunión diaria", "term"), ("Bill", "Bill", "keep"), ("stand", "puesto", "term")]
+
+
+def test_a_glossary_is_bounded_in_entries_and_size():
+    import pytest
+    from pydantic import ValidationError
+
+    from livetranslate.translation.glossary import MAX_BYTES, MAX_ENTRIES
+
+    Glossary(terms={f"term{i}": {"es": f"t{i}"} for i in range(MAX_ENTRIES)})  # the largest allowed
+    with pytest.raises(ValidationError, match=f"at most {MAX_ENTRIES}"):
+        Glossary(terms={f"term{i}": {"es": "x"} for i in range(MAX_ENTRIES)}, keep=["Acme"])
+    with pytest.raises(ValidationError, match="KB"):
+        Glossary(terms={f"term{i}": {"es": "x" * 400} for i in range(MAX_BYTES // 400)})
+    with pytest.raises(ValidationError, match="longer than"):
+        Glossary(keep=["x" * 201])
+    big = Glossary(terms={f"a{i}": {"es": "x"} for i in range(MAX_ENTRIES)})
+    merged = big.merged(Glossary(terms={f"b{i}": {"es": "y"} for i in range(10)}))  # each part was checked
+    assert merged.over_bounds() is not None and len(merged.entries_in("a1 and b2", "es")) == 2
+
+
+def test_matching_the_largest_glossary_is_one_pattern_and_fast():
+    import time
+
+    from livetranslate.translation.glossary import MAX_ENTRIES
+
+    g = Glossary(terms={f"t{i} w{i}": {"es": f"x{i}"} for i in range(MAX_ENTRIES)})  # ~56 KB
+    text = "Good morning everyone, t17 w17 first, then the quarterly numbers. " * 3
+    g.entries_in(text, "es")  # compiled once per target
+    started = time.perf_counter()
+    for _ in range(20):
+        assert len(protect(text, g, "es").replacements) == 3
+    assert (time.perf_counter() - started) / 20 < 0.05  # was one regex per term: ~16 ms for 2000

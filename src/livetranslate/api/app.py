@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -21,6 +22,8 @@ from livetranslate.errors import LiveTranslateError, error_body
 from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
 from livetranslate.web import STATIC
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = f"""REST for sessions, transcripts, speakers and voiceprints, OpenAI-compatible file
 transcription, and two WebSockets per session, for audio in and captions out, described in
@@ -97,10 +100,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.ERRORS.labels(exc.code).inc()
         return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # a bug: still the JSON error shape
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        metrics.ERRORS.labels("internal_error").inc()
+        return JSONResponse(error_body("internal_error", "internal error; nothing accepted was lost"), status_code=500)
+
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        form = getattr(request, "_form", None) or {}  # the parsed form, when the body was one
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: "
+            + ("must not be empty" if e["type"] == "missing" and form.get(str(e["loc"][-1])) == "" else e["msg"])
+            for e in exc.errors()
         )
         metrics.ERRORS.labels("invalid_input").inc()
         return JSONResponse(error_body("invalid_input", problems or "invalid request"), status_code=422)

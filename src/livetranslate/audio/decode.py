@@ -181,8 +181,12 @@ class ContainerDecoder:
                     raise UnsupportedMedia(f"the {self._fmt} stream has no audio track")
                 stream = container.streams.audio[0]
                 self.input = StreamInput(stream.rate, stream.channels)
+                decoded = 0
                 for frame in container.decode(audio=0):
+                    decoded += 1
                     self._out.put(resample(frame))
+                if not decoded and self._pipe.consumed:  # e.g. random bytes the demuxer took for a stream
+                    raise UnsupportedMedia(f"no {self._fmt} audio in the {self._pipe.consumed} bytes received")
                 self._out.put(resample(None))
         except UnsupportedMedia as e:
             self._error = e

@@ -23,7 +23,7 @@ from livetranslate import executors, metrics
 from livetranslate.asr import AsrEngine, SegmenterOptions, UtteranceSegmenter
 from livetranslate.audio import make_decoder
 from livetranslate.bus import Bus
-from livetranslate.errors import Conflict, LiveTranslateError
+from livetranslate.errors import Conflict, LiveTranslateError, Overloaded
 from livetranslate.events import (
     DeleteCommand, Participant, RetargetCommand, SessionEndedEvent, SessionEventT, SessionStatusEvent, SpeakerCommand,
     SpeakerTimelineEvent, StopCommand, TimelineCommand,
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 def session_glossary(settings: Settings, stored: dict | None) -> Glossary:
     """The server's glossary with the session's own on top."""
-    return settings.glossary.merged(Glossary.model_validate(stored) if stored else None)
+    return settings.glossary.merged(Glossary.stored(stored) if stored else None)
 
 
 class LiveSession:
@@ -152,6 +152,7 @@ class LiveSession:
         if end:
             track.move(TrackState.stopping)
         self.finishing += 1
+        self.heard = max(self.heard, track.pipeline.audio_seconds)  # a track joining meanwhile starts after it
         error: LiveTranslateError | None = None
         try:
             try:
@@ -256,9 +257,7 @@ class LiveSessions:
         self, session_id: str, spec: TrackSpec, terminate: Callable[[str], Awaitable[None]]
     ) -> Track:
         """Attach a source to the session (it goes live if it was not)."""
-        while (closing := self._live.get(session_id)) is not None and closing.closing:
-            await closing.gone.wait()  # its last events first; then this track opens it again
-        self.check_track_free(session_id, spec.name)
+        await self._make_room(session_id, spec.name)
         decoder = make_decoder(spec.format, spec.sample_rate, spec.channels)
         row = await executors.run("store", self.db.call, crud.get_session, session_id=session_id)
         if row.status is SessionStatus.ended:
@@ -269,13 +268,16 @@ class LiveSessions:
             return await self.open_track(session_id, spec, terminate)
         first = False
         if live is None:
+            if len(self._live) >= self.settings.max_live_sessions:
+                raise Overloaded(f"this server runs its most live sessions ({self.settings.max_live_sessions}); "
+                                 "try again later")
             opened = await self._open(row)
             live = self._live.get(session_id)  # another track may have opened it meanwhile
             if live is None:
                 live, first = opened, True
         # no await from here until the track is registered: two sources cannot both take it
         self.check_track_free(session_id, spec.name)
-        offset = row.audio_seconds if first else live.now()
+        offset = row.audio_seconds if first else max(live.now(), live.audio_seconds())
         track = Track(live, spec, self._pipeline(row, spec, live, decoder, offset), offset, terminate)
         live.tracks[spec.name] = track
         if first:
@@ -286,7 +288,7 @@ class LiveSessions:
     def _pipeline(self, row: SessionRow, spec: TrackSpec, live: LiveSession, decoder, offset: float) -> SessionPipeline:
         s = self.settings
         audio_file = None
-        if row.audio_path and spec.name == "":  # the session's recording is its unnamed track
+        if row.audio_path and spec.name == "" and spec.record:  # the session's recording is its unnamed track
             Path(row.audio_path).parent.mkdir(parents=True, exist_ok=True)
             audio_file = open(row.audio_path, "ab")  # noqa: SIM115 - owned by the pipeline
         segmenter = UtteranceSegmenter(self._vad.stream(), SegmenterOptions.from_settings(s), offset_s=offset)
@@ -315,13 +317,36 @@ class LiveSessions:
         for stage in live.stages:
             stage.start()
 
+    async def _make_room(self, session_id: str, name: str) -> None:
+        """Wait until the session can take track ``name``: a closing session closes first; a
+        track still held by a source that went away (its drop not noticed yet) is waited for
+        up to ``reattach_wait_s``, and one silent for ``takeover_after_s`` (a half-open client)
+        is taken over. A track being fed stays its source's: Conflict."""
+        s = self.settings
+        deadline = time.monotonic() + s.reattach_wait_s
+        while True:
+            live = self._live.get(session_id)
+            if live is not None and live.closing:
+                await live.gone.wait()  # its last events first; then this track opens it again
+                continue
+            try:
+                return self.check_track_free(session_id, name)
+            except Conflict:
+                held = live.tracks.get(name) if live is not None else None
+                if held is not None and held.quiet_s >= s.takeover_after_s:
+                    await held.take_over(f"another connection took this track over (nothing heard for {held.quiet_s:.1f} s)")
+                    continue
+                if time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(0.05)
+
     def check_track_free(self, session_id: str, track: str) -> None:
         live = self._live.get(session_id)
         if live is None:
             return
         if track == "" or "" in live.tracks:
             raise Conflict(
-                f"session {session_id!r} already has a live audio socket; stop it first "
+                f"session {session_id!r} already has a live audio socket that is sending audio; stop it first "
                 "(several sockets at once must each name a different track)"
             )
         if track in live.tracks:
@@ -367,19 +392,11 @@ class LiveSessions:
 
     async def recover(self) -> list[str]:
         """At start-up (embedded mode: this process owns every session): sessions a crashed
-        process left live become paused, their timeline taken from the audio kept on disk."""
-        rows = await executors.run("store", self.db.call, crud.interrupted_sessions)
-        for row in rows:
-            seconds = row.audio_seconds
-            if row.audio_path and Path(row.audio_path).is_file():
-                seconds = max(seconds, Path(row.audio_path).stat().st_size / (2 * 16000))
-            await executors.run(
-                "store", self.db.call, crud.set_status, session_id=row.id, status=SessionStatus.paused,
-                audio_seconds=round(seconds, 3),
-            )
-            await self.bus.publish(row.id, SessionStatusEvent(status="paused", audio_seconds=round(seconds, 3)))
-            log.warning("session %s was live when the server stopped; it is paused at %.1f s", row.id, seconds)
-        return [row.id for row in rows]
+        process left live are paused after the audio it had received is transcribed
+        (:mod:`livetranslate.session.recovery`). Returns their ids."""
+        from livetranslate.session.recovery import recover
+
+        return await recover(self)
 
     async def shutdown(self) -> None:
         """Server stopping: finish every live session (their finals are stored), leave them paused."""
@@ -392,3 +409,4 @@ class LiveSessions:
                     log.exception("session %s: finishing track %r at shutdown failed", live.id, track.spec.name)
 
         await asyncio.gather(*(pause(live) for live in list(self._live.values())))
+

@@ -9,9 +9,12 @@ today).
 from __future__ import annotations
 
 import asyncio
+import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from livetranslate import executors
 from livetranslate.asr import AsrEngine
@@ -22,6 +25,8 @@ from livetranslate.session.defaults import SessionDefaults
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionRow, SessionStatus, crud
 from livetranslate.translation import Glossary, TranslationRouter
+
+log = logging.getLogger(__name__)
 
 
 _END_TIMEOUT_S = 120.0  # a live session's last finals and translations, when it is ended over REST
@@ -106,8 +111,15 @@ class SessionService:
     async def load_defaults(self) -> None:
         """The stored defaults on top of the server's settings (at start-up)."""
         stored = await executors.run("store", self._db.call, crud.get_defaults)
-        if stored:
+        if not stored:
+            return
+        try:
             self.defaults = SessionDefaults.model_validate({**self.defaults.model_dump(), **stored})
+        except ValidationError as e:  # stored before a check existed (a glossary over today's bounds)
+            bad = {str(err["loc"][0]) for err in e.errors() if err["loc"]}
+            log.warning("stored defaults %s no longer pass the checks and are not used: %s", sorted(bad), e)
+            kept = {k: v for k, v in stored.items() if k not in bad}
+            self.defaults = SessionDefaults.model_validate({**self.defaults.model_dump(), **kept})
 
     async def update_defaults(self, changes: dict) -> SessionDefaults:
         """Change the defaults of new sessions; checked like a session would be, then stored."""

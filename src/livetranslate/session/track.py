@@ -12,6 +12,7 @@ what it sent is kept and the session pauses (a new track may resume it).
 from __future__ import annotations
 
 import enum
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -36,6 +37,8 @@ class TrackSpec:
     channels: int = 1
     name: str = ""
     participant: Participant | None = None
+    record: bool = True
+    """Append the unnamed track's audio to the session's recording (not for audio it already has)."""
 
 
 class TrackState(enum.Enum):
@@ -68,6 +71,8 @@ class Track:
         self.state = TrackState.live
         self.terminate = terminate
         """Asks the source to stop feeding (its socket closes with the reason)."""
+        self._fed_at = time.monotonic()
+        self._feeding = False
 
     @property
     def input(self) -> StreamInput | None:
@@ -78,7 +83,16 @@ class Track:
         """Decode, store and segment one piece of the source. Raises UnsupportedMedia."""
         if self.state is not TrackState.live:
             raise Conflict(f"track {self.spec.name!r} is {self.state.value}; it takes no more audio")
-        await self.pipeline.feed(data)
+        self._feeding = True
+        try:
+            await self.pipeline.feed(data)  # may wait while Whisper catches up: the source is not quiet
+        finally:
+            self._feeding, self._fed_at = False, time.monotonic()
+
+    @property
+    def quiet_s(self) -> float:
+        """Seconds since its source last gave it audio (or opened it); 0 while a piece is taken in."""
+        return 0.0 if self._feeding else time.monotonic() - self._fed_at
 
     async def stop(self) -> SessionEndedEvent | None:
         """The source is done: publish its finals. Returns the session's ``session.ended`` when
@@ -90,6 +104,11 @@ class Track:
         other track is live."""
         if self.state in (TrackState.live, TrackState.stopping):
             await self.session.finish_track(self, end=False)
+
+    async def take_over(self, reason: str) -> None:
+        """Another connection is this track's source now: close the old one, keep what it sent."""
+        await self.terminate(reason)
+        await self.abort()
 
     def move(self, to: TrackState) -> None:
         if to not in _NEXT.get(self.state, set()):

@@ -372,6 +372,11 @@ def translated_languages(db: Session, *, session_id: str) -> list[str]:
     return sorted(rows)
 
 
+def transcribed_until(db: Session, *, session_id: str) -> float:
+    """The end (s) of the session's last stored final: its audio is transcribed up to here."""
+    return float(db.scalar(select(func.max(SegmentRow.end)).where(SegmentRow.session_id == session_id)) or 0.0)
+
+
 def interrupted_sessions(db: Session) -> list[SessionRow]:
     """Sessions left ``live`` by a process that stopped without finishing them."""
     return list(db.scalars(select(SessionRow).where(SessionRow.status == SessionStatus.live)).all())

@@ -211,9 +211,12 @@ class ApertiumTranslator:
             return chain
 
     async def translate(self, request: TranslationRequest) -> str:
+        return await executors.run("translation", self._translate_protected, request)
+
+    def _translate_protected(self, request: TranslationRequest) -> str:
+        """The glossary's entries protected, translated, restored (blocking; its matching too)."""
         protected = protect(request.text, request.glossary, request.target)
-        out = await executors.run("translation", self.translate_sync, protected.text, request.source, request.target)
-        return protected.restore(out)
+        return protected.restore(self.translate_sync(protected.text, request.source, request.target))
 
     async def warm(self, source: str, target: str) -> None:
         """Start the pair's processes now (~0.2-0.4 s) rather than on the first caption."""

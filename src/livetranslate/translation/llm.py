@@ -21,6 +21,7 @@ import time
 
 import httpx
 
+from livetranslate import executors
 from livetranslate.errors import TranslationFailed
 from livetranslate.translation.base import TranslationRequest
 from livetranslate.translation.langid import detect_language, language_name
@@ -115,7 +116,7 @@ class LlmTranslator:
         return text
 
     async def _translate(self, request: TranslationRequest) -> str:
-        messages = self.messages(request)
+        messages = await executors.run("translation", self.messages, request)  # glossary matching: off the loop
         problem = "no attempt"
         for attempt in range(self._retries + 1):
             if attempt:
@@ -129,7 +130,7 @@ class LlmTranslator:
                     break  # a 4xx (bad key, unknown model) does not get better by retrying
                 continue
             text = _clean(reply)
-            problem = validate(text, request)
+            problem = await executors.run("translation", validate, text, request)
             if problem is None:
                 return text
             log.warning("llm %s: attempt %d rejected: %s (reply %r)", self.base_url, attempt + 1, problem, reply[:200])

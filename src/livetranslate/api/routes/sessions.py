@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -16,6 +17,7 @@ from livetranslate.api.deps import ServicesDep
 from livetranslate.api.downloads import content_disposition, download_name, wav_response
 from livetranslate.api.openapi import ErrorBody, errors_doc
 from livetranslate.errors import Conflict, InvalidInput, NotFound, UnsupportedLanguage
+from livetranslate.events import OneLine
 from livetranslate.exports import MEDIA_TYPES, TranscriptSegment, render
 from livetranslate.store import SessionRow
 from livetranslate.store.models import as_utc
@@ -28,7 +30,7 @@ router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
 
 
 class SessionCreate(BaseModel):
-    title: str | None = Field(None, max_length=300)
+    title: OneLine | None = Field(None, max_length=300)
     language: LanguageCode | None = Field(
         "en",
         description="Spoken language (ISO 639-1, any case), or null to detect it (multilingual models). "
@@ -51,7 +53,7 @@ class SessionPatch(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    title: str | None = Field(None, max_length=300)
+    title: OneLine | None = Field(None, max_length=300)
     targets: list[LanguageCode] | None = Field(None, max_length=20)
     translation_engine: EngineName | None = None
     glossary: Glossary | None = None
@@ -82,7 +84,7 @@ class SessionOut(BaseModel):
             languages=row.languages,
             targets=list(row.targets or []),
             translation_engine=row.translation_engine,
-            glossary=Glossary.model_validate(row.glossary) if row.glossary else None,
+            glossary=Glossary.stored(row.glossary) if row.glossary else None,
             status=row.status.value,
             created_at=as_utc(row.created_at),
             started_at=as_utc(row.started_at),
@@ -109,6 +111,8 @@ async def create_session(services: ServicesDep, body: Annotated[SessionCreate, B
     defaults = services.sessions.defaults  # what the dashboard's Settings page set, for what the body leaves out
     given = body.model_fields_set
     glossary = defaults.glossary.merged(body.glossary) if defaults.glossary.terms or defaults.glossary.keep else body.glossary
+    if glossary is not None and (problem := glossary.over_bounds()) is not None:
+        raise RequestValidationError([{"loc": ("body", "glossary"), "msg": f"with the default glossary added: {problem}"}])
     row = await services.sessions.create(
         title=body.title,
         language=body.language if "language" in given else defaults.language,

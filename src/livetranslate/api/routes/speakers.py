@@ -13,7 +13,7 @@ from livetranslate.api.deps import ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.errors import Conflict, InvalidInput, NotFound
 from livetranslate.exports import speaker_label
-from livetranslate.events import SpeakerSource, SpeakerTimelineEvent, SpeakerUpdateEvent
+from livetranslate.events import OneLine, SpeakerSource, SpeakerTimelineEvent, SpeakerUpdateEvent
 from livetranslate.store import crud
 
 router = APIRouter(prefix="/v1/sessions/{session_id}", tags=["speakers"])
@@ -34,7 +34,7 @@ class SpeakerOut(BaseModel):
 class SpeakerPatch(BaseModel):
     model_config = {"extra": "forbid"}
 
-    name: str | None = Field(
+    name: OneLine | None = Field(
         ..., min_length=1, max_length=200, description="The speaker's name; null takes the name away."
     )
 
