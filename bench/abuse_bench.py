@@ -35,6 +35,7 @@ from livetranslate.audio import to_pcm16  # noqa: E402
 
 HEADING = "## Dropped, frozen and killed: what it costs"
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
+GIVE_UP_S = 30.0  # a socket still refused after this long counts as never (inf)
 
 
 def _connect(base: str, sid: str):
@@ -59,6 +60,8 @@ def _ready_after(base: str, sid: str) -> tuple[float, int]:
 
     started, tries = time.monotonic(), 0
     while True:
+        if time.monotonic() - started > GIVE_UP_S:
+            return float("inf"), tries
         tries += 1
         ws = connect(f"{base.replace('http', 'ws')}/v1/sessions/{sid}/audio", max_size=None)
         ws.send(json.dumps(START))

@@ -59,6 +59,9 @@ def test_sigkill_mid_utterance_loses_no_speech(tmp_path, librivox, after_s):
 
 
 def test_sigterm_sends_the_last_finals_before_the_close(tmp_path, librivox):
+    """The client is still streaming when the server is told to stop."""
+    import threading
+
     srv = start_server(tmp_path)
     sid = srv.create_session(title="stopped")["id"]
     ws = connect(f"{srv.ws}/v1/sessions/{sid}/audio")
@@ -66,7 +69,18 @@ def test_sigterm_sends_the_last_finals_before_the_close(tmp_path, librivox):
     data = pcm16(librivox[0].audio)
     for i in range(0, len(data), 3200):
         ws.send(data[i : i + 3200])
-    time.sleep(0.3)
+
+    def keep_sending():  # silence at real time, until the server closes the socket
+        try:
+            while True:
+                ws.send(b"\0" * 3200)
+                time.sleep(0.1)
+        except ConnectionClosed:
+            pass
+
+    sender = threading.Thread(target=keep_sending, daemon=True)
+    sender.start()
+    time.sleep(0.5)
     srv.process.send_signal(signal.SIGTERM)
     got = []
     try:
@@ -82,6 +96,24 @@ def test_sigterm_sends_the_last_finals_before_the_close(tmp_path, librivox):
     try:  # every final the client got is stored, and the session waits, paused
         stored = httpx.get(f"{srv.base}/v1/sessions/{sid}/transcript").json()["segments"]
         assert [s["text"] for s in stored] == [f["text"] for f in finals]
+        assert httpx.get(f"{srv.base}/v1/sessions/{sid}").json()["status"] == "paused"
+    finally:
+        stop_server(srv)
+
+
+def test_sigkill_without_a_recording_still_restarts_and_pauses(tmp_path, librivox):
+    """``store_audio`` off: nothing to transcribe after the last final, and nothing in the way."""
+    srv = start_server(tmp_path, LIVETRANSLATE_STORE_AUDIO="false")
+    sid = srv.create_session(title="unrecorded")["id"]
+    ws = connect(f"{srv.ws}/v1/sessions/{sid}/audio")
+    ws.send(json.dumps(START))
+    ws.send(pcm16(librivox[2].audio))
+    time.sleep(0.5)
+    srv.process.send_signal(signal.SIGKILL)
+    srv.process.wait(30)
+    ws.close()
+    srv = start_server(tmp_path, LIVETRANSLATE_STORE_AUDIO="false")
+    try:
         assert httpx.get(f"{srv.base}/v1/sessions/{sid}").json()["status"] == "paused"
     finally:
         stop_server(srv)

@@ -33,20 +33,28 @@ def test_the_longest_entry_wins_and_names_keep_their_case():
 
 def test_a_glossary_is_bounded_in_entries_and_size():
     import pytest
-    from pydantic import ValidationError
+    from pydantic import TypeAdapter, ValidationError
 
-    from livetranslate.translation.glossary import MAX_BYTES, MAX_ENTRIES
+    from livetranslate.translation.glossary import MAX_BYTES, MAX_ENTRIES, GlossaryInput
 
-    Glossary(terms={f"term{i}": {"es": f"t{i}"} for i in range(MAX_ENTRIES)})  # the largest allowed
+    given = TypeAdapter(GlossaryInput).validate_python
+    given({"terms": {f"term{i}": {"es": f"t{i}"} for i in range(MAX_ENTRIES)}})  # the largest allowed
     with pytest.raises(ValidationError, match=f"at most {MAX_ENTRIES}"):
-        Glossary(terms={f"term{i}": {"es": "x"} for i in range(MAX_ENTRIES)}, keep=["Acme"])
+        given({"terms": {f"term{i}": {"es": "x"} for i in range(MAX_ENTRIES)}, "keep": ["Acme"]})
     with pytest.raises(ValidationError, match="KB"):
-        Glossary(terms={f"term{i}": {"es": "x" * 400} for i in range(MAX_BYTES // 400)})
+        given({"terms": {f"term{i}": {"es": "x" * 400} for i in range(MAX_BYTES // 400)}})
     with pytest.raises(ValidationError, match="longer than"):
         Glossary(keep=["x" * 201])
     big = Glossary(terms={f"a{i}": {"es": "x"} for i in range(MAX_ENTRIES)})
     merged = big.merged(Glossary(terms={f"b{i}": {"es": "y"} for i in range(10)}))  # each part was checked
     assert merged.over_bounds() is not None and len(merged.entries_in("a1 and b2", "es")) == 2
+    stored = Glossary.stored({"terms": {f"t{i}": {"es": "x"} for i in range(3000)}})  # from before the bounds
+    assert len(stored.entries_in("t1 t2999", "es")) == 2
+
+
+def test_case_folding_that_lower_does_not_match_still_finds_its_entry():
+    g = Glossary(terms={"Istanbul": {"es": "Estambul"}, "µs": {"es": "microsegundos"}})
+    assert [f for _, f, _ in g.entries_in("İstanbul in 5 Μs", "es")] == ["Estambul", "microsegundos"]
 
 
 def test_matching_the_largest_glossary_is_one_pattern_and_fast():

@@ -111,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         form = getattr(request, "_form", None) or {}  # the parsed form, when the body was one
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: "
-            + ("must not be empty" if e["type"] == "missing" and form.get(str(e["loc"][-1])) == "" else e["msg"])
+            + ("must not be empty" if e.get("type") == "missing" and form.get(str(e["loc"][-1])) == "" else e["msg"])
             for e in exc.errors()
         )
         metrics.ERRORS.labels("invalid_input").inc()

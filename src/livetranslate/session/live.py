@@ -152,9 +152,10 @@ class LiveSession:
         if end:
             track.move(TrackState.stopping)
         self.finishing += 1
-        self.heard = max(self.heard, track.pipeline.audio_seconds)  # a track joining meanwhile starts after it
         error: LiveTranslateError | None = None
         try:
+            await track.drain()
+            self.heard = max(self.heard, track.pipeline.audio_seconds)  # a track joining meanwhile starts after it
             try:
                 await track.pipeline.finish()
             except LiveTranslateError as e:
@@ -291,6 +292,9 @@ class LiveSessions:
         if row.audio_path and spec.name == "" and spec.record:  # the session's recording is its unnamed track
             Path(row.audio_path).parent.mkdir(parents=True, exist_ok=True)
             audio_file = open(row.audio_path, "ab")  # noqa: SIM115 - owned by the pipeline
+            gap = int(offset * 16000) - audio_file.tell() // 2  # a re-attached track starts by the clock
+            if gap > 0:  # silence, so that the recording stays the session's timeline
+                audio_file.write(b"\0\0" * gap)
         segmenter = UtteranceSegmenter(self._vad.stream(), SegmenterOptions.from_settings(s), offset_s=offset)
         return SessionPipeline(
             session_id=row.id, language=row.language, candidates=row.languages, decoder=decoder,
@@ -364,7 +368,7 @@ class LiveSessions:
         timeline = Timeline.from_settings(s)
         for e in timeline_rows:
             timeline.add(SpeakerTimelineEvent(
-                kind=e.kind, participant=Participant(id=e.participant_id, name=e.name), time=e.time, end=e.end,
+                kind=e.kind, participant=Participant.model_construct(id=e.participant_id, name=e.name), time=e.time, end=e.end,
                 text=e.text,
             ))
         speakers = SessionSpeakers.from_settings(

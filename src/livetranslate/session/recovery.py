@@ -28,12 +28,15 @@ async def recover(live: "LiveSessions") -> list[str]:
     received past the session's last stored final. Returns their ids."""
     rows = await executors.run("store", live.db.call, crud.interrupted_sessions)
     for row in rows:
-        seconds = row.audio_seconds
-        if row.audio_path and Path(row.audio_path).is_file():
-            seconds = max(seconds, Path(row.audio_path).stat().st_size / (2 * 16000))
+        file = Path(row.audio_path) if row.audio_path else None
+        recorded = file.stat().st_size / (2 * 16000) if file is not None and file.is_file() else None
+        seconds = max(row.audio_seconds, recorded or 0.0)
         done = await executors.run("store", live.db.call, crud.transcribed_until, session_id=row.id)
         done = int(done * 16000) / 16000  # on a sample: the tail's audio continues the timeline exactly
-        tail = await executors.run("audio", _recorded, row.audio_path, done) if done < seconds - 0.1 else None
+        tail = None
+        # the recording is the session's timeline (its unnamed track, gaps padded): what it has past the last final
+        if recorded is not None and recorded + 0.05 >= row.audio_seconds and done < recorded - 0.1:
+            tail = await executors.run("audio", _recorded, str(file), done)
         start = done if tail is not None else seconds
         await executors.run(
             "store", live.db.call, crud.set_status, session_id=row.id, status=SessionStatus.paused,
@@ -54,13 +57,19 @@ async def _transcribe_tail(live: "LiveSessions", session_id: str, audio: np.ndar
         pass
 
     spec = TrackSpec(format="pcm_f32le", sample_rate=16000, record=False)
+    track = None
     try:
         track = await live.open_track(session_id, spec, terminate)
         for i in range(0, audio.size, 16000):
             await track.feed(audio[i : i + 16000].astype("<f4").tobytes())
-        await track.abort()
     except Exception:  # the rest of the recovery goes on; the audio stays on disk
         log.exception("session %s: transcribing the audio after its last final failed", session_id)
+    finally:
+        if track is not None:
+            try:
+                await track.abort()  # its finals, then the session pauses
+            except Exception:
+                log.exception("session %s: finishing the recovered audio failed", session_id)
 
 
 def _recorded(path: str, start_s: float) -> np.ndarray:

@@ -11,6 +11,8 @@ what it sent is kept and the session pauses (a new track may resume it).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import enum
 import time
 from collections.abc import Awaitable, Callable
@@ -73,6 +75,9 @@ class Track:
         """Asks the source to stop feeding (its socket closes with the reason)."""
         self._fed_at = time.monotonic()
         self._feeding = False
+        self._feed_lock = asyncio.Lock()
+        self.draining = False
+        """Being let go (stop, abort, takeover, shutdown): the audio its source still sends is not taken."""
 
     @property
     def input(self) -> StreamInput | None:
@@ -83,11 +88,20 @@ class Track:
         """Decode, store and segment one piece of the source. Raises UnsupportedMedia."""
         if self.state is not TrackState.live:
             raise Conflict(f"track {self.spec.name!r} is {self.state.value}; it takes no more audio")
-        self._feeding = True
-        try:
-            await self.pipeline.feed(data)  # may wait while Whisper catches up: the source is not quiet
-        finally:
-            self._feeding, self._fed_at = False, time.monotonic()
+        if self.draining:
+            return  # its finals are being published; its source is about to be closed
+        async with self._feed_lock:
+            self._feeding = True
+            try:
+                await self.pipeline.feed(data)  # may wait while Whisper catches up: the source is not quiet
+            finally:
+                self._feeding, self._fed_at = False, time.monotonic()
+
+    async def drain(self) -> None:
+        """Take no more audio, and wait for the piece being taken in (before its finals)."""
+        self.draining = True
+        async with self._feed_lock:
+            pass
 
     @property
     def quiet_s(self) -> float:
@@ -107,7 +121,8 @@ class Track:
 
     async def take_over(self, reason: str) -> None:
         """Another connection is this track's source now: close the old one, keep what it sent."""
-        await self.terminate(reason)
+        with contextlib.suppress(TimeoutError):  # a socket that reads nothing cannot hold up its successor
+            await asyncio.wait_for(self.terminate(reason), 2.0)
         await self.abort()
 
     def move(self, to: TrackState) -> None:

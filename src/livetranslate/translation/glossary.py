@@ -18,7 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, Field, PrivateAttr, field_validator
 
 
 EngineName = Literal["apertium", "llm", "whisper"]
@@ -41,7 +43,7 @@ class Glossary(BaseModel):
         default_factory=dict, description=f"At most {MAX_ENTRIES} terms and names together, {MAX_BYTES // 1024} KB as JSON.",
     )
     keep: list[str] = Field(default_factory=list)
-    _patterns: dict[str, tuple[re.Pattern | None, dict[str, str], dict[str, str]]] = PrivateAttr(default_factory=dict)
+    _patterns: dict[str, tuple] = PrivateAttr(default_factory=dict)
 
     @field_validator("terms")
     @classmethod
@@ -65,13 +67,6 @@ class Glossary(BaseModel):
         if any(len(k) > MAX_TERM_CHARS for k in v):
             raise ValueError(f"a name to keep is longer than {MAX_TERM_CHARS} characters")
         return v
-
-    @model_validator(mode="after")
-    def _bounded(self) -> "Glossary":
-        problem = self.over_bounds()
-        if problem is not None:
-            raise ValueError(problem)
-        return self
 
     @classmethod
     def stored(cls, data: dict) -> "Glossary":
@@ -101,32 +96,54 @@ class Glossary(BaseModel):
 
     def entries_in(self, text: str, target: str) -> list[tuple[str, str, str]]:
         """(matched text, fixed translation, kind) for every entry found in ``text``, in order."""
-        return [(m.group(0), *self._entry(m.group(0), target)) for m in self._matches(text, target)]
+        return [(m.group(0), *self.entry(m, target)) for m in self._matches(text, target)]
 
     def _matches(self, text: str, target: str) -> list[re.Match]:
         pattern = self._compiled(target)[0]
         return [] if pattern is None else list(pattern.finditer(text))
 
-    def _entry(self, found: str, target: str) -> tuple[str, str]:
-        """(fixed translation, kind) of a matched text: terms in any case, names as written."""
-        _, terms, keep = self._compiled(target)
-        fixed = terms.get(found.lower())
-        return (fixed, "term") if fixed is not None else (keep[found], "keep")
+    def entry(self, match: re.Match, target: str) -> tuple[str, str]:
+        """(fixed translation, kind) of a match: terms in any case, names as written."""
+        _, terms, keep, alternatives = self._compiled(target)
+        found = match.group(0)
+        if (fixed := terms.get(found.lower())) is not None:
+            return fixed, "term"
+        if found in keep:
+            return found, "keep"
+        for fixed, kind, alternative in alternatives:  # a case that lower() folds otherwise (İ, µ, ſ)
+            if re.fullmatch(alternative, found):
+                return fixed, kind
+        raise AssertionError(f"glossary: {found!r} matched no entry")
 
-    def _compiled(self, target: str) -> tuple[re.Pattern | None, dict[str, str], dict[str, str]]:
+    def _compiled(self, target: str) -> tuple[re.Pattern | None, dict[str, str], set[str], list[tuple[str, str, str]]]:
         """One pattern for every entry into ``target``: terms match in any case, names to keep
-        only as written ("Bill" the person, not "bill"); the longest entry wins at a position."""
+        only as written ("Bill" the person, not "bill"); at a position the longest entry wins
+        (a term before a name of the same length, the first of two terms alike)."""
         if target not in self._patterns:
-            terms = {t.lower(): tr[target] for t, tr in self.terms.items() if target in tr}
-            keep = {k: k for k in self.keep}
-            alternatives = sorted(
-                [(t, f"(?i:{re.escape(t)})") for t in terms] + [(k, re.escape(k)) for k in keep],
-                key=lambda a: -len(a[0]),
-            )
-            pattern = (re.compile(r"(?<!\w)(?:" + "|".join(a for _, a in alternatives) + r")(?!\w)")
-                       if alternatives else None)
-            self._patterns[target] = (pattern, terms, keep)
+            found = [(t, tr[target], "term", f"(?i:{re.escape(t)})") for t, tr in self.terms.items() if target in tr]
+            found += [(k, k, "keep", re.escape(k)) for k in self.keep]
+            found.sort(key=lambda c: -len(c[0]))
+            terms: dict[str, str] = {}
+            for source, fixed, kind, _ in found:
+                if kind == "term":
+                    terms.setdefault(source.lower(), fixed)
+            body = "|".join(alternative for *_, alternative in found)
+            pattern = re.compile(rf"(?<!\w)(?:{body})(?!\w)") if found else None
+            self._patterns[target] = (pattern, terms, set(self.keep), [(f, k, a) for _, f, k, a in found])
         return self._patterns[target]
+
+
+
+def _bounded(glossary: Glossary) -> Glossary:
+    problem = glossary.over_bounds()
+    if problem is not None:
+        raise ValueError(problem)
+    return glossary
+
+
+GlossaryInput = Annotated[Glossary, AfterValidator(_bounded)]
+"""A glossary as a request gives it: within :data:`MAX_ENTRIES` and :data:`MAX_BYTES` (what is
+stored was checked when it was given, and is read back as it is)."""
 
 
 @dataclass
@@ -154,7 +171,7 @@ def protect(text: str, glossary: Glossary | None, target: str) -> Protected:
     pieces, at = [], 0
     for m in glossary._matches(text, target):
         placeholder = f"zxq{len(out.replacements)}q"
-        out.replacements[placeholder] = glossary._entry(m.group(0), target)[0]
+        out.replacements[placeholder] = glossary.entry(m, target)[0]
         # same capitalisation as the original, so the engine's casing rules still hold
         pieces += [text[at : m.start()], placeholder.capitalize() if m.group(0)[:1].isupper() else placeholder]
         at = m.end()

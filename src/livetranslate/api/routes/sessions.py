@@ -23,6 +23,7 @@ from livetranslate.store import SessionRow
 from livetranslate.store.models import as_utc
 from livetranslate.store import crud
 from livetranslate.translation import EngineName, Glossary
+from livetranslate.translation.glossary import GlossaryInput
 from livetranslate.translation.langid import LanguageCode
 
 router = APIRouter(prefix="/v1/sessions", tags=["sessions"])
@@ -45,7 +46,7 @@ class SessionCreate(BaseModel):
         description="Languages to translate into (GET /v1/languages lists them); not the spoken language itself.",
     )
     translation_engine: EngineName | None = Field(None, description="Engine for this session; default from settings.")
-    glossary: Glossary | None = Field(None, description="Added to the server's default glossary for this session.")
+    glossary: GlossaryInput | None = Field(None, description="Added to the server's default glossary for this session.")
 
 
 class SessionPatch(BaseModel):
@@ -56,7 +57,7 @@ class SessionPatch(BaseModel):
     title: OneLine | None = Field(None, max_length=300)
     targets: list[LanguageCode] | None = Field(None, max_length=20)
     translation_engine: EngineName | None = None
-    glossary: Glossary | None = None
+    glossary: GlossaryInput | None = None
 
 
 class SessionOut(BaseModel):
@@ -112,7 +113,9 @@ async def create_session(services: ServicesDep, body: Annotated[SessionCreate, B
     given = body.model_fields_set
     glossary = defaults.glossary.merged(body.glossary) if defaults.glossary.terms or defaults.glossary.keep else body.glossary
     if glossary is not None and (problem := glossary.over_bounds()) is not None:
-        raise RequestValidationError([{"loc": ("body", "glossary"), "msg": f"with the default glossary added: {problem}"}])
+        raise RequestValidationError(
+            [{"type": "value_error", "loc": ("body", "glossary"), "msg": f"with the default glossary added: {problem}"}]
+        )
     row = await services.sessions.create(
         title=body.title,
         language=body.language if "language" in given else defaults.language,

@@ -14,7 +14,8 @@ from livetranslate.api.openapi import errors_doc
 from livetranslate.api.routes.languages import EngineInfo
 from livetranslate.errors import UnsupportedLanguage
 from livetranslate.session.defaults import SessionDefaults
-from livetranslate.translation import EngineName, Glossary
+from livetranslate.translation import EngineName
+from livetranslate.translation.glossary import GlossaryInput
 from livetranslate.translation.langid import LanguageCode
 
 router = APIRouter(prefix="/v1/settings", tags=["settings"])
@@ -28,7 +29,7 @@ class DefaultsPatch(BaseModel):
     language: LanguageCode | None = None
     targets: list[LanguageCode] | None = Field(None, max_length=20)
     translation_engine: EngineName | None = None
-    glossary: Glossary | None = None
+    glossary: GlossaryInput | None = None
     echo_cancellation: bool | None = Field(None, strict=True)  # strict: 0 and "no" are not booleans
     noise_suppression: bool | None = Field(None, strict=True)
     auto_gain: bool | None = Field(None, strict=True)
