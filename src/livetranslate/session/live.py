@@ -340,7 +340,8 @@ class LiveSessions:
                 if held is not None and held.quiet_s >= s.takeover_after_s:
                     await held.take_over(f"another connection took this track over (nothing heard for {held.quiet_s:.1f} s)")
                     continue
-                if time.monotonic() >= deadline:
+                quiet = held is not None and held.quiet_s > 0.5  # going quiet: wait until it can be taken over
+                if time.monotonic() >= deadline and not quiet:
                     raise
             await asyncio.sleep(0.05)
 
