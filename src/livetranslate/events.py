@@ -292,6 +292,8 @@ def parse_client_message(text: str) -> StartMessage | SpeakersMessage | StopMess
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise InvalidInput(f"text frame is not valid JSON: {e.msg} at position {e.pos}") from e
+    except RecursionError as e:
+        raise InvalidInput("text frame is nested too deeply to be a message") from e
     if not isinstance(data, dict) or "type" not in data:
         raise InvalidInput('text frame must be a JSON object with a "type": one of "start", "speakers", "stop"')
     try:

@@ -197,6 +197,7 @@ def test_participant_tracks_name_their_segments(server, two_voices):
     names = {"voice1": "Alice Smith", "voice2": "Bob Jones"}
     results: dict[str, list[dict]] = {}
     opened = threading.Barrier(3, timeout=300)
+    checked = threading.Event()
 
     def track(who: str):
         with connect(f"{server.ws}/v1/sessions/{sid}/audio", max_size=None) as ws:
@@ -206,6 +207,8 @@ def test_participant_tracks_name_their_segments(server, two_voices):
             data = pcm16(np.concatenate([halves[who][:16000 * 10], np.zeros(16000, np.float32)]))
             for i in range(0, len(data), 16000):
                 ws.send(data[i : i + 16000])
+            while not checked.wait(0.1):  # a live source keeps sending (silence): a quiet one is taken over
+                ws.send(b"\0" * 3200)
             opened.wait()  # both sent everything before either stops
             ws.send(json.dumps({"type": "stop"}))
             results[who] = drain(ws)
@@ -224,6 +227,7 @@ def test_participant_tracks_name_their_segments(server, two_voices):
     with connect(f"{server.ws}/v1/sessions/{sid}/audio") as ws:
         ws.send(json.dumps(START))
         assert json.loads(ws.recv(timeout=30))["code"] == "conflict"
+    checked.set()
     opened.wait()
     for t in threads:
         t.join(300)

@@ -226,7 +226,7 @@ async def _audio(ws: WebSocket, session_id: str, services: Services) -> None:
 
 def _type_of(text: str) -> object:
     """The ``type`` a text frame says it is (None when it is not a JSON object)."""
-    with contextlib.suppress(ValueError):
+    with contextlib.suppress(ValueError, RecursionError):
         data = json.loads(text)
         return data.get("type") if isinstance(data, dict) else None
     return None
