@@ -340,7 +340,8 @@ class LiveSessions:
                 if held is not None and held.quiet_s >= s.takeover_after_s:
                     await held.take_over(f"another connection took this track over (nothing heard for {held.quiet_s:.1f} s)")
                     continue
-                quiet = held is not None and held.quiet_s > 0.5  # going quiet: wait until it can be taken over
+                # going quiet: wait until it can be taken over (but not for ever behind a source that pulses)
+                quiet = held is not None and held.quiet_s > 0.5 and time.monotonic() < deadline + s.takeover_after_s
                 if time.monotonic() >= deadline and not quiet:
                     raise
             await asyncio.sleep(0.05)
