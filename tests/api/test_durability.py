@@ -14,7 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import pcm16, start_server, stop_server, wer
+from tests.conftest import drain, pcm16, start_server, stop_server, wer
 
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
 
@@ -82,12 +82,7 @@ def test_sigterm_sends_the_last_finals_before_the_close(tmp_path, librivox):
     sender.start()
     time.sleep(0.5)
     srv.process.send_signal(signal.SIGTERM)
-    got = []
-    try:
-        while True:
-            got.append(json.loads(ws.recv(timeout=60)))
-    except ConnectionClosed:
-        pass
+    got = drain(ws, timeout=60)
     srv.process.wait(60)
     finals = [m for m in got if m.get("type") == "segment" and m["status"] == "final" and m["text"]]
     assert ws.close_code == 1001, (ws.close_code, ws.close_reason)

@@ -8,10 +8,9 @@ import socket
 import time
 
 import httpx
-from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import pcm16, wer
+from tests.conftest import drain, pcm16, wer
 
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
 
@@ -23,12 +22,7 @@ def _send(ws, audio: bytes, pace: float = 0.02) -> None:
 
 
 def _rest(ws) -> tuple[list[dict], int | None, str | None]:
-    out = []
-    try:
-        while True:
-            out.append(json.loads(ws.recv(timeout=60)))
-    except (ConnectionClosed, TimeoutError):
-        pass
+    out = drain(ws, timeout=60)
     return out, ws.close_code, ws.close_reason
 
 
