@@ -262,6 +262,29 @@ def drain(ws, timeout: float = 120) -> list[dict]:
     return out
 
 
+def exchange(url: str, frames: list, idle: float = 60) -> tuple[list[dict], int | None, str]:
+    """Open a socket, send ``frames`` (str: text, bytes: binary) and read until the server
+    closes: what came back, the close code and reason; code None when the server said nothing
+    for ``idle`` seconds and kept the socket open (the client then leaves, as a client would)."""
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    out = []
+    with connect(url, max_size=None, open_timeout=30) as ws:
+        try:
+            for f in frames:
+                ws.send(f)
+        except ConnectionClosed:
+            pass  # closed while we sent: what it said before is still to be read
+        try:
+            while True:
+                out.append(json.loads(ws.recv(timeout=idle)))
+        except ConnectionClosed:
+            return out, ws.close_code, ws.close_reason
+        except TimeoutError:
+            return out, None, ""
+
+
 def read_events(server: Server, session_id: str, after_seq: int = 0, timeout: float = 30) -> tuple[list[dict], int | None]:
     """Read the events socket until the server closes it (after session.ended) or ``timeout``
     passes with nothing new."""

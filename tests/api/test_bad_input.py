@@ -11,23 +11,13 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import conversation, pcm16, read_events, stream, wer
+from tests.conftest import conversation, exchange, pcm16, read_events, stream, wer
 
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
 
 
 def _exchange(server, session_id: str, *frames) -> tuple[list[dict], int, str]:
-    """Send frames (str → text, bytes → binary); return what came back and the close."""
-    out = []
-    with connect(f"{server.ws}/v1/sessions/{session_id}/audio", max_size=None) as ws:
-        try:
-            for f in frames:
-                ws.send(f)
-            while True:
-                out.append(json.loads(ws.recv(timeout=60)))
-        except ConnectionClosed:
-            pass
-        return out, ws.close_code, ws.close_reason
+    return exchange(f"{server.ws}/v1/sessions/{session_id}/audio", list(frames))
 
 
 @pytest.fixture

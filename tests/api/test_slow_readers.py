@@ -45,10 +45,24 @@ class _RawReader:
         from websockets.client import ClientProtocol
         from websockets.uri import parse_uri
 
-        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock = socket.socket()
+        # small before connecting, so the window the server sees is the buffer's (shrunk after the
+        # handshake, the server would send into a window that is not there, and TCP back off)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.connect(("127.0.0.1", port))
         self.proto = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}{path}"))
         self.proto.send_request(self.proto.connect())
+        self.sock.sendall(b"".join(self.proto.data_to_send()))
+
+    def send(self, message: str | bytes) -> None:
+        from websockets.protocol import State
+
+        while self.proto.state is State.CONNECTING:  # the handshake's answer first
+            self.proto.receive_data(self.sock.recv(4096))
+        if isinstance(message, str):
+            self.proto.send_text(message.encode())
+        else:
+            self.proto.send_binary(message)
         self.sock.sendall(b"".join(self.proto.data_to_send()))
 
     def read_all(self, timeout: float = 30) -> tuple[list[dict], int | None, str]:
@@ -99,6 +113,57 @@ def test_an_events_reader_that_stops_reading_is_cut_off_with_4408_and_where_to_r
             return json.loads(await ws.recv())
 
     assert asyncio.run(resume())["seq"] == seqs[-1] + 1  # nothing lost, nothing twice
+
+
+def test_an_audio_sender_that_reads_nothing_keeps_its_audio_going_and_is_told_where_to_resume(server, librivox):
+    """A bot that streams, sends malformed meeting events (each refused with an error notice)
+    and never reads: once its socket is full the server sends it nothing more but one error
+    saying after which seq to read, and its audio, its stop and its session's end go on as if
+    it read. Before, each notice was sent inline and blocked the audio for up to a minute."""
+    sid = httpx.post(server.base + "/v1/sessions", json={"title": "unread bot"}).json()["id"]
+    before = _errors(server, "slow_reader")
+    client = _RawReader(server.port, f"/v1/sessions/{sid}/audio")
+    client.send(json.dumps({"type": "start", "format": "pcm_s16le", "sample_rate": 16000}))
+    gap = np.zeros(16000, np.float32)
+    audio = np.concatenate([part for clip in librivox for part in (clip.audio, gap)])
+    data, bad = pcm16(audio), json.dumps({"type": "speakers", "events": [{"kind": "nope"}]})
+    chunks = range(0, len(data), 3200)
+    for k, i in enumerate(chunks):  # 10x real time, 200 bad events per 0.1 s of audio: ~18 MB of notices
+        client.send(data[i : i + 3200])
+        for _ in range(200 if k < 400 else 0):
+            client.send(bad)
+        time.sleep(0.01)
+    client.send(json.dumps({"type": "stop"}))
+    deadline = time.monotonic() + 90
+    while (session := httpx.get(f"{server.base}/v1/sessions/{sid}").json())["status"] != "ended":
+        assert time.monotonic() < deadline, session  # the session ends while nothing is read
+        time.sleep(0.5)
+    assert session["audio_seconds"] >= audio.size / 16000 - 0.05
+    while _errors(server, "slow_reader") == before:  # a send blocked for 5 s: cut off
+        assert time.monotonic() < deadline
+        time.sleep(0.25)
+    got, code, _ = client.read_all()
+    assert code == 1000 and got[0]["type"] == "ready"
+    cut = [m for m in got if m["type"] == "error" and m["code"] == "slow_reader"]
+    assert len(cut) == 1 and cut[0]["close_code"] is None and got[-1] is cut[0]  # nothing after it
+    notices = [m for m in got if m["type"] == "error" and m["code"] == "invalid_input"]
+    assert notices and all(m["close_code"] is None for m in notices)  # refused, the audio went on
+    seqs = [m["seq"] for m in got if "seq" in m]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # gap-free up to the cut
+    assert f"after_seq={seqs[-1]}" in cut[0]["message"]
+
+    async def rest():
+        import websockets
+
+        url = f"ws://127.0.0.1:{server.port}/v1/sessions/{sid}/events?after_seq={seqs[-1]}"
+        async with websockets.connect(url, max_size=None) as ws:
+            return [json.loads(m) async for m in ws]
+
+    rest_events = asyncio.run(rest())
+    assert [e["seq"] for e in rest_events] == list(range(seqs[-1] + 1, seqs[-1] + 1 + len(rest_events)))
+    assert rest_events[-1]["type"] == "session.ended"
+    finals = [m for m in got + rest_events if m["type"] == "segment" and m["status"] == "final"]
+    assert wer(" ".join(c.text for c in librivox), " ".join(f["text"] for f in finals)) < 0.15
 
 
 def _ten_minutes(librivox) -> tuple[np.ndarray, str]:

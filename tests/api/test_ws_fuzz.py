@@ -10,10 +10,7 @@ import random
 import threading
 from urllib.parse import quote
 
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
-
-from tests.conftest import conversation, pcm16, stream, wer
+from tests.conftest import conversation, exchange, pcm16, stream, wer
 
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
 DOCUMENTED = {1000, 1001, 4400, 4404, 4408, 4409, 4413, 4415, 4429}
@@ -52,25 +49,6 @@ def _junk(rng: random.Random) -> str | bytes:
     return json.dumps(START)
 
 
-def _exchange(url: str, frames: list) -> tuple[list[dict], int | None]:
-    """Send the frames, read until the server closes; None when it keeps the socket open (a live
-    session waiting for audio: the client leaves, as a client would)."""
-    out = []
-    with connect(url, max_size=None, open_timeout=30) as ws:
-        try:
-            for f in frames:
-                ws.send(f)
-        except ConnectionClosed:
-            pass  # closed while we sent: what it said before is still to be read
-        try:
-            while True:
-                out.append(json.loads(ws.recv(timeout=3)))
-        except ConnectionClosed:
-            return out, ws.close_code
-        except TimeoutError:
-            return out, None
-
-
 def _checked(case: int, out: list[dict], code: int | None) -> None:
     assert code in DOCUMENTED, (case, code, out[-3:])
     if code != 1000:
@@ -89,7 +67,7 @@ def test_fuzzed_sockets_close_as_documented_while_a_witness_streams(server, libr
         sid = server.create_session(title=f"fuzz {case}")["id"]
         if rng.random() < 0.2:  # the events socket: hostile after_seq values
             after = rng.choice(["-1", "abc", "²", "٣", "9" * 30, "1e3", "", " 1", "0x10", "3"])
-            out, code = _exchange(f"{server.ws}/v1/sessions/{sid}/events?after_seq={quote(after)}", [])
+            out, code, _ = exchange(f"{server.ws}/v1/sessions/{sid}/events?after_seq={quote(after)}", [], idle=3)
             if code is not None:
                 _checked(case, out, code)
             else:  # a good after_seq: the socket waits for the session's events
@@ -98,7 +76,7 @@ def test_fuzzed_sockets_close_as_documented_while_a_witness_streams(server, libr
         frames = [_junk(rng) for _ in range(rng.randrange(1, 6))]
         if rng.random() < 0.5:
             frames.append(json.dumps({"type": "stop"}))
-        out, code = _exchange(f"{server.ws}/v1/sessions/{sid}/audio", frames)
+        out, code, _ = exchange(f"{server.ws}/v1/sessions/{sid}/audio", frames, idle=3)
         if code is not None:  # None: a good start, the live session waits for more audio
             _checked(case, out, code)
     t.join(timeout=300)

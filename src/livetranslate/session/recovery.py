@@ -18,7 +18,7 @@ from livetranslate.session.track import TrackSpec
 from livetranslate.store import SessionStatus, crud
 
 if TYPE_CHECKING:
-    from livetranslate.session.live import LiveSessions
+    from livetranslate.session.registry import LiveSessions
 
 log = logging.getLogger(__name__)
 
