@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import bisect
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -36,32 +35,17 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from corpus import Corpus, build_corpus, build_large_corpus  # noqa: E402
-from stream_bench import _free_port, machine, write_section  # noqa: E402
+import stream_bench  # noqa: E402
+from stream_bench import machine, write_section  # noqa: E402
 
 CHUNK_S = 0.1
 HEADING = "## Soak"
 
 
 def start_server(data_dir: Path, probe_dir: Path, trace: bool) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    port = _free_port()
-    env = {**os.environ, "LIVETRANSLATE_DATA_DIR": str(data_dir), "LIVETRANSLATE_PORT": str(port),
-           "LIVETRANSLATE_LOG_LEVEL": "warning"}
+    """The server under bench/soak_probe.py."""
     cmd = [sys.executable, str(HERE / "soak_probe.py"), str(probe_dir), *(["--tracemalloc"] if trace else [])]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(probe_dir / "server.log", "w"))
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(900):
-        try:
-            if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited: see {probe_dir / 'server.log'}")
-        time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return stream_bench.start_server(data_dir, cmd=cmd, log=probe_dir / "server.log")
 
 
 async def stream(base: str, http, corpus: Corpus, seconds: float, delay: float) -> dict:

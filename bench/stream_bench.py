@@ -197,21 +197,28 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(data_dir: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, env: dict | None = None, cmd: list[str] | None = None,
+                 log: Path | None = None) -> tuple[subprocess.Popen, str]:
+    """``livetranslate serve`` (or ``cmd``, which runs it) on a free port, once it is ready;
+    its output goes to ``log`` (default: nowhere)."""
     import httpx
 
     port = _free_port()
     env = {**os.environ, "LIVETRANSLATE_DATA_DIR": str(data_dir), "LIVETRANSLATE_PORT": str(port),
            "LIVETRANSLATE_LOG_LEVEL": "warning", **(env or {})}
-    proc = subprocess.Popen([sys.executable, "-m", "livetranslate", "serve"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - the server's, for its life
+    proc = subprocess.Popen(cmd or [sys.executable, "-m", "livetranslate", "serve"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=out)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(900):
         try:
             if httpx.get(base + "/health/ready", timeout=1).status_code == 200:
                 return proc, base
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited{f': see {log}' if log else ''}")
+        time.sleep(0.2)
     proc.kill()
     raise SystemExit("server did not start")
 
