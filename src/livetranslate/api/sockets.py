@@ -114,13 +114,18 @@ class Outbox:
         """The seq of the last event sent (the session's last seq when the socket started)."""
         self._cut, self._why = False, ""
         self._done = False
+        self._closed = False
+        """Set by :meth:`aclose`: the sender stops even if its cancellation is lost (Python 3.11's
+        ``wait_for`` drops a cancellation that arrives as the send completes)."""
         self._advanced = asyncio.Event()
-        self._tasks: list[asyncio.Task] = []
+        self._sender: asyncio.Task | None = None
+        self._pumper: asyncio.Task | None = None
+        """Moves the subscription's events into the queue."""
 
     def start(self) -> None:
-        self._tasks.append(asyncio.create_task(self._send_all(), name=f"outbox-{self._session_id}"))
+        self._sender = asyncio.create_task(self._send_all(), name=f"outbox-{self._session_id}")
         if self._sub is not None:
-            self._tasks.append(asyncio.create_task(self._pump(), name=f"outbox-events-{self._session_id}"))
+            self._pumper = asyncio.create_task(self._pump(), name=f"outbox-events-{self._session_id}")
 
     def notify(self, message) -> None:
         """Queue ``message`` (an ErrorMessage or another of the protocol's messages) for sending."""
@@ -145,7 +150,7 @@ class Outbox:
 
     async def _send_all(self) -> None:
         try:
-            while (message := await self._queue.get()) is not _WAKE and not self._cut:
+            while not self._closed and (message := await self._queue.get()) is not _WAKE and not self._cut:
                 try:
                     await send(self._ws, message, self._timeout, self.last_sent)
                 except SlowReader:
@@ -154,14 +159,16 @@ class Outbox:
                 if getattr(message, "seq", 0):
                     self.last_sent = message.seq
                     self._advanced.set()
-            if self._cut:
+            if self._cut and not self._closed:
                 exc = SlowReader(
                     f"this socket {self._why} after seq {self.last_sent}: it gets no more events (the audio goes on); "
                     f"read them from /v1/sessions/{self._session_id}/events?after_seq={self.last_sent}", self.last_sent,
                 )
                 await asyncio.wait_for(self._ws.send_text(error_message(exc, close=False).to_json()), LAST_WORDS_S)
-        except Exception:  # the socket is gone: the receive loop hears of it
+        except (WebSocketDisconnect, OSError, RuntimeError):  # the socket is gone: the receive loop hears of it
             pass
+        except Exception:
+            log.exception("session %s: sending on the audio socket failed", self._session_id)
         finally:
             self._done = True
             self._advanced.set()
@@ -173,8 +180,8 @@ class Outbox:
         self._advanced.set()
         with contextlib.suppress(asyncio.QueueFull):  # full: the sender is blocked in a send, and wakes from it
             self._queue.put_nowait(_WAKE)
-        if len(self._tasks) > 1 and self._tasks[1] is not asyncio.current_task():
-            self._tasks[1].cancel()  # the events pump
+        if self._pumper is not None and self._pumper is not asyncio.current_task():
+            self._pumper.cancel()
 
     async def wait_sent(self, seq: int, timeout: float = 30.0) -> None:
         """Until the event ``seq`` was sent, the outbox stopped sending, or ``timeout``."""
@@ -189,20 +196,24 @@ class Outbox:
     async def finish(self, timeout: float = LAST_WORDS_S) -> None:
         """Send what is queued (after a cut: the error saying so), then stop: the socket's close
         comes after the outbox's last message."""
-        if self._tasks and not self._done:
+        if self._sender is not None and not self._done:
             if not self._cut:
                 try:
                     self._queue.put_nowait(_WAKE)
                 except asyncio.QueueFull:
                     self._stop_sending("fell behind")
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._tasks[0]), timeout)
+                await asyncio.wait_for(asyncio.shield(self._sender), timeout)
         await self.aclose()
 
     async def aclose(self) -> None:
         """Stop at once (what is queued is dropped)."""
-        for task in self._tasks:
+        self._closed = True
+        with contextlib.suppress(asyncio.QueueFull):  # full: the sender is in a send, and checks on its return
+            self._queue.put_nowait(_WAKE)
+        tasks = [t for t in (self._sender, self._pumper) if t is not None]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._sub is not None:
             self._sub.close()
