@@ -3,7 +3,8 @@
 Loops are caught in any script. Spaced scripts loop over words (``the the the the``); scripts
 written without spaces (Thai, Chinese, Japanese, Lao, Khmer, Myanmar) loop over syllables, so
 those checks look at letters, not words: one letter six times or a unit of 2–8 letters four
-times back to back, or a few syllables that make up most of the text (``บุษอุธบุษบุษอุธบุษอ``).
+times back to back, a loop the decoder stopped in (``ぷりぷりぷりぷ``: a unit repeated, then
+part of it), or a few syllables that make up most of the text (``บุษอุธบุษบุษอุธบุษอ``).
 The compression ratio is measured per character, not per UTF-8 byte: Thai's three bytes a
 letter made real 200-letter sentences compress like a loop.
 """
@@ -63,6 +64,7 @@ def looks_broken(text: str) -> bool:
         _WORD_LOOP.search(text) is not None
         or _LETTER_LOOP.search(letters) is not None
         or _few_units(letters)
+        or _ends_in_loop(letters)
         or _compression_ratio(text) > _MAX_COMPRESSION
     )
 
@@ -78,6 +80,23 @@ def _compression_ratio(text: str) -> float:
 def _letters(text: str) -> str:
     """The letters and marks of ``text``: no spaces, punctuation or digits ("1000" is no loop)."""
     return "".join(c for c in text if unicodedata.category(c)[0] in "LM")
+
+
+def _ends_in_loop(letters: str) -> bool:
+    """Whether ``letters`` end in a unit of 2–8 letters repeated back to back (3 times for
+    units of 2–3 letters, twice for longer ones) and then a part of it: the decoder looped
+    and stopped inside the loop (measured: ``不如阿肚子,我如你不如阿肚子,我如你不如阿``)."""
+    for n in range(2, 9):
+        for cut in range(1, n):
+            unit = letters[-cut - n : -cut]
+            if len(unit) < n or not unit.startswith(letters[-cut:]):
+                continue
+            repeats = 1
+            while letters[-cut - (repeats + 1) * n : -cut - repeats * n] == unit:
+                repeats += 1
+            if repeats >= (3 if n <= 3 else 2):
+                return True
+    return False
 
 
 def _few_units(letters: str) -> bool:
