@@ -68,7 +68,11 @@ def test_a_frozen_client_is_taken_over_by_its_new_connection(server, librivox):
     assert ready["type"] == "ready" and waited < 4.0, (ready, waited)  # takeover_after_s (2 s) of quiet
     assert code == 1001 and "took this track over" in reason
     stored = httpx.get(f"{server.base}/v1/sessions/{sid}/transcript").json()["segments"]
-    assert wer(librivox[2].text, " ".join(s["text"] for s in stored)) < 0.2  # what it sent is kept
+    # what it sent is kept: finals up to its last word, and its words (tiny.en, greedy as live
+    # finals are, writes this clip's "ill disposed" as "old-sposed" from the file too: WER 0.14;
+    # live it was once "old-a-sposed", 0.21)
+    assert stored and stored[-1]["end"] >= librivox[2].audio.size / 16000 - 0.2, stored
+    assert wer(librivox[2].text, " ".join(s["text"] for s in stored)) < 0.25
 
 
 def test_a_socket_that_sends_nothing_is_closed_and_its_session_paused(server):
