@@ -47,7 +47,9 @@ class Window:
     segment_id: str
     time: float
     """Session time (s) of the window's centre."""
-    embedding: np.ndarray
+    embedding: np.ndarray | None
+    """None once the window left the buffer: its voice is then in its speaker's sum, and the
+    turns that keep it (for re-attribution) read only its time and label (1 KB a window)."""
     speaker: int = 0
 
 
@@ -142,6 +144,7 @@ class VoiceClusters:
     def _archive(self, w: Window) -> None:
         total, count = self._archived.get(w.speaker, (np.zeros(256, np.float32), 0))
         self._archived[w.speaker] = (total + w.embedding, count + 1)
+        w.embedding = None
 
     def _new_speaker(self) -> int:
         self._next += 1

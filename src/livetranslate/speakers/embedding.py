@@ -41,6 +41,10 @@ class VoiceEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # ONNX Runtime's arena keeps the memory of the largest batch it ran, for good: windows
+        # of 2-30 s utterances grew the process by 124 MB with it, 6 MB without, 6 % slower
+        # (a small part of a final's cost)
+        options.enable_cpu_mem_arena = False
         self._session = ort.InferenceSession(str(MODEL), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
 
