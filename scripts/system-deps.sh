@@ -8,9 +8,10 @@
 set -euo pipefail
 translation=(apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en apertium-fr-es
              apertium-es-pt apertium-spa-ita)
+bots=(chromium xvfb xdotool)
 case "${1:-run}" in
-  run)  packages=("${translation[@]}") ;;
-  test) packages=("${translation[@]}" pocketsphinx-testdata espeak-ng chromium) ;;
+  run)  packages=("${translation[@]}" "${bots[@]}") ;;
+  test) packages=("${translation[@]}" "${bots[@]}" pocketsphinx-testdata espeak-ng) ;;
   *) echo "usage: $0 run|test" >&2; exit 2 ;;
 esac
 [ ${#packages[@]} -eq 0 ] && exit 0
@@ -24,7 +25,7 @@ done
 if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then SUDO="sudo"; else
   echo "LiveTranslate needs these Debian packages: ${missing[*]}" >&2
   echo "Install them as root:  apt-get install -y ${missing[*]}" >&2
-  [ "${1:-run}" = run ] && { echo "(starting anyway: offline translation is unavailable until then)" >&2; exit 0; }
+  [ "${1:-run}" = run ] && { echo "(starting anyway: offline translation and bots are unavailable until then)" >&2; exit 0; }
   exit 1
 fi
 echo "installing Debian packages: ${missing[*]}"

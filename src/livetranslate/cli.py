@@ -39,6 +39,8 @@ app = typer.Typer(
 db_app = typer.Typer(help=f"The database schema (Alembic). Database: in {_DATA} unless LIVETRANSLATE_DATABASE_URL says.",
                      no_args_is_help=True)
 app.add_typer(db_app, name="db")
+bot_app = typer.Typer(help="Meeting bots: send one into a Google Meet, follow it, make it leave.", no_args_is_help=True)
+app.add_typer(bot_app, name="bot")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 FORMATS = ("json", "srt", "vtt", "txt")
 NO_SPEECH = "no speech recognised — is the language right? try --language / --detect"
@@ -505,3 +507,11 @@ def db_upgrade(revision: Annotated[str, typer.Argument(metavar="REVISION", help=
 
 if __name__ == "__main__":
     app()
+
+
+@bot_app.command("worker", hidden=True)
+def bot_worker() -> None:
+    """One bot's browser (started by the server; its spec on stdin, its reports on stdout)."""
+    from livetranslate.bots.worker import main as worker_main
+
+    raise typer.Exit(worker_main())

@@ -9,6 +9,7 @@
     ├── TooLarge                       (413, close 4413)  oversized frame or upload
     ├── UnsupportedMedia               (415, close 4415)  unknown format, undecodable bytes
     ├── Overloaded                     (503, close 4429)  more than this process takes: live sessions, sockets
+    ├── TooMany                        (429, close 4429)  over a limit of what one may run at once (bots)
     ├── SlowReader                     (close 4408)       a socket's reader fell behind: resume with after_seq
     ├── Idle                           (close 4408)       an audio socket sent nothing for audio_idle_timeout_s
     ├── NotReady                       (503)              model or store unavailable
@@ -76,6 +77,12 @@ class Overloaded(LiveTranslateError):
     status_code = 503
     close_code = 4429
     code = "overloaded"
+
+
+class TooMany(LiveTranslateError):
+    status_code = 429
+    close_code = 4429
+    code = "too_many"
 
 
 class SlowReader(LiveTranslateError):

@@ -1,7 +1,7 @@
 """Every message on the data path and on the wire, defined once.
 
 *Session events* (``segment``, ``translation``, ``speaker.update``, ``warning``,
-``session.status``, ``source.status``, ``session.ended``) carry a per-session,
+``session.status``, ``source.status``, ``bot.status``, ``session.ended``) carry a per-session,
 gap-free ``seq``; they are stored in the event log and can be replayed. *Connection
 messages* (``ready``, ``input``, ``error``) belong to one socket, carry no ``seq`` and are not stored.
 *Client messages* (``start``, ``speakers``, ``stop``) are what a client sends on the audio socket.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
@@ -156,6 +157,23 @@ class SourceStatusEvent(_Message):
     reason: str | None = None
 
 
+class BotStatusEvent(_Message):
+    """A meeting bot feeding this session changed state (``livetranslate.bots.lifecycle``):
+    ``joining``, ``in_waiting_room``, ``in_call_recording``, ... ``call_ended`` and ``fatal``
+    with a ``sub_code`` saying why. ``source``: who moved it (the bot, a user, the scheduler,
+    the reaper)."""
+
+    type: Literal["bot.status"] = "bot.status"
+    seq: int = 0
+    bot_id: str
+    old: str | None
+    new: str
+    sub_code: str | None = None
+    message: str | None = None
+    source: Literal["bot", "user", "scheduler", "reaper"]
+    created_at: datetime
+
+
 class SessionEndedEvent(_Message):
     type: Literal["session.ended"] = "session.ended"
     seq: int = 0
@@ -166,7 +184,7 @@ class SessionEndedEvent(_Message):
 SessionEvent = Annotated[
     Union[
         SegmentEvent, TranslationEvent, SpeakerUpdateEvent, WarningEvent, SessionStatusEvent, SourceStatusEvent,
-        SessionEndedEvent,
+        BotStatusEvent, SessionEndedEvent,
     ],
     Field(discriminator="type"),
 ]
@@ -175,7 +193,7 @@ _session_event = TypeAdapter(SessionEvent)
 
 SessionEventT = (
     SegmentEvent | TranslationEvent | SpeakerUpdateEvent | WarningEvent | SessionStatusEvent | SourceStatusEvent
-    | SessionEndedEvent
+    | BotStatusEvent | SessionEndedEvent
 )
 
 

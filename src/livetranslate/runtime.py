@@ -21,6 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from livetranslate import datadir, executors
 from livetranslate.asr import AsrEngine
+from livetranslate.bots import BotRunner, Bots
 from livetranslate.bus import Bus, bus_from_url, check_url
 from livetranslate.session import LiveSessions, SessionService
 from livetranslate.sources import Sources
@@ -70,10 +71,12 @@ class Services:
     speakers: SpeakerService
     translation: TranslationRouter
     voiceprints: VoiceprintBook
+    bots: Bots
 
     async def stop_live(self) -> None:
-        """Server stopping: the sources stop, every live session publishes its last finals and
-        pauses, and its sockets are closed (1001) after them. Safe to call more than once."""
+        """Server stopping: the bots and sources stop, every live session publishes its last
+        finals and pauses, and its sockets are closed (1001) after them. Safe to call more than once."""
+        await self.bots.shutdown()
         await self.sources.shutdown()
         await self.live.shutdown()
 
@@ -102,19 +105,24 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     sessions = SessionService(settings=settings, db=db, engine=models.engine, bus=bus, router=models.router)
     sources = Sources(settings=settings, db=db, bus=bus, live=live)
     speakers = SpeakerService(settings=settings, db=db, bus=bus)
+    bots = Bots(settings=settings, db=db, bus=bus, sessions=sessions, runners=lambda row, owner: BotRunner(
+        row, owner, settings=settings, live=live, speakers=speakers, sessions=sessions, db=db,
+    ))
     try:
         rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
         voiceprints.load([Voiceprint.of(r) for r in rows])
         await sessions.load_defaults()
         await live.recover()
         await sources.recover()
+        await bots.start()
     except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
         log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
         yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,
-                       voiceprints)
+                       voiceprints, bots)
     finally:
+        await bots.shutdown()
         await sources.shutdown()
         await live.shutdown()
         await models.aclose()

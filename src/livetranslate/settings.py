@@ -196,6 +196,27 @@ class Settings(BaseSettings):
     max_live_sessions: int = Field(100, ge=1, description="Live sessions this process runs at once; more get 503/4429.")
     max_sockets: int = Field(500, ge=1, description="WebSockets this process holds open at once; more are closed with 4429.")
 
+    # --- meeting bots
+    meet_base_url: str = Field(
+        "https://meet.google.com", description="The Google Meet origin: meeting links under it are Google Meet "
+        "meetings (a local stand-in for tests runs the same adapter).",
+    )
+    bot_name: str = Field("LiveTranslate", min_length=1, max_length=100, description="The name a bot joins with by default.")
+    browser_path: str = Field("/usr/bin/chromium", description="The Chromium a bot runs (Debian's package).")
+    max_concurrent_bots: int = Field(
+        1, ge=0, le=100, description="Bots this server runs at once (a headless Chromium each); more get 429. "
+        "Measured on 2 cores beside the ASR: see BENCHMARKS.md.",
+    )
+    bot_heartbeat_timeout_s: float = Field(
+        30.0, gt=0, description="A bot whose worker sent no heartbeat for this long is ended (fatal, heartbeat_timeout)."
+    )
+    bot_input_mode: Literal["synthetic", "x11"] = Field(
+        "synthetic", description="How a bot clicks: `synthetic` (headless, page events) or `x11` (headed Chromium on a "
+        "virtual X display, clicks through XTEST as a person's: what the real Google Meet requires; needs xvfb and xdotool).",
+    )
+    bot_join_retries: int = Field(2, ge=0, le=10, description="Retries of a join step that failed for a passing reason.")
+    bot_check_interval_s: float = Field(1.0, gt=0, le=60, description="How often scheduled bots and heartbeats are checked.")
+
     @model_validator(mode="after")
     def _derive(self) -> "Settings":
         if self.database_url is None:

@@ -26,6 +26,7 @@ from livetranslate.errors import (
     NotReady,
     Overloaded,
     TooLarge,
+    TooMany,
     TranslationFailed,
     UnsupportedLanguage,
     UnsupportedUrl,
@@ -75,6 +76,7 @@ _MEANS: dict[type[LiveTranslateError], str] = {
     UnsupportedMedia: "not audio that can be decoded (unknown format, no audio track, damaged bytes)",
     NotReady: "the model or the store is not available",
     Overloaded: "audio arrives faster than it can be processed",
+    TooMany: "over a limit of what may run at once (the message says which)",
     TranslationFailed: "the translation engine is down, slow, or gave a bad reply",
 }
 # what any request with these parts can meet, before a route runs (added to every operation)
@@ -83,12 +85,13 @@ _INVALID_FIELD = "`invalid_input`: a field is missing, of the wrong type or out 
 _BODY_TOO_LARGE = "`too_large`: the body is over the upload limit"
 
 
-def errors_doc(*raised: type[LiveTranslateError]) -> dict[int | str, dict]:
+def errors_doc(*raised: type[LiveTranslateError], means: dict[type[LiveTranslateError], str] | None = None
+               ) -> dict[int | str, dict]:
     """``responses=`` for a route that raises these errors: the error body under each status,
-    described by the codes it can carry."""
+    described by the codes it can carry (``means``: what an error means on this route)."""
     by_status: dict[int | str, list[str]] = {}
     for exc in raised:
-        by_status.setdefault(exc.status_code, []).append(f"`{exc.code}`: {_MEANS[exc]}")
+        by_status.setdefault(exc.status_code, []).append(f"`{exc.code}`: {(means or {}).get(exc) or _MEANS[exc]}")
     return {status: {"model": ErrorBody, "description": "; ".join(lines)} for status, lines in by_status.items()}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -193,3 +193,67 @@ class DefaultsRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     values: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BotRow(Base):
+    """A meeting bot (``livetranslate.bots``): its meeting, its request, and its state now."""
+
+    __tablename__ = "bots"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    session_id: Mapped[str] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(32))
+    meeting_id: Mapped[str] = mapped_column(String(200))
+    meeting_url: Mapped[str] = mapped_column(Text)
+    bot_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(32))
+    """bots.lifecycle.BotState."""
+    sub_code: Mapped[str | None] = mapped_column(String(48))
+    message: Mapped[str | None] = mapped_column(Text)
+    status_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    leave_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    join_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    """What was asked: automatic_leave, language, targets."""
+    user_metadata: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    deduplication_key: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    screenshots: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index("ix_bots_meeting", "platform", "meeting_id"),
+        Index("ix_bots_deduplication_key", "deduplication_key"),
+        Index("ix_bots_created_at", "created_at"),
+    )
+
+
+class BotStatusChangeRow(Base):
+    """One move of a bot's lifecycle, in order."""
+
+    __tablename__ = "bot_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    old: Mapped[str | None] = mapped_column(String(32))
+    new: Mapped[str] = mapped_column(String(32))
+    sub_code: Mapped[str | None] = mapped_column(String(48))
+    message: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    """bot, user, scheduler or reaper."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BotParticipantEventRow(Base):
+    """What the bot saw of the meeting's people: join, leave, speech_on, speech_off."""
+
+    __tablename__ = "bot_participant_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bot_id: Mapped[str] = mapped_column(ForeignKey("bots.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    participant_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    time: Mapped[float] = mapped_column(Float)
+    """Session media time (s) when the bot saw it."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

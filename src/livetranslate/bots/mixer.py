@@ -1,0 +1,70 @@
+"""The call's channels, mixed into one stream on the page's clock.
+
+Meet sends the loudest speakers on a few rotating audio channels; the page script reads each
+channel in one AudioContext and hands over 100 ms blocks stamped with that context's frame.
+:class:`Mixer` sums the blocks frame by frame and lets a stretch out once it is ``delay_s``
+behind the newest frame seen (a channel that has not delivered by then was silent), as one
+continuous 16 kHz stream: silence where no one spoke, so that the stream's time is the call's
+time. A block older than what was let out (a stalled channel) is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RATE = 16000
+
+
+class Mixer:
+    def __init__(self, *, delay_s: float = 0.3) -> None:
+        self._delay = int(delay_s * RATE)
+        self._start: int | None = None  # the clock frame of the stream's first sample
+        self._out = 0  # frames let out so far (the next starts at _start + _out)
+        self._pending = np.zeros(0, np.int32)  # sums of frames from _start + _out on
+        self._newest = 0
+        self.dropped = 0
+        """Samples that arrived after their time was let out."""
+
+    @property
+    def started(self) -> bool:
+        return self._start is not None
+
+    def seconds(self, frame: int | None = None) -> float:
+        """Seconds of stream at clock ``frame`` (default: what was let out so far)."""
+        if frame is None or self._start is None:
+            return self._out / RATE
+        return max(0, frame - self._start) / RATE
+
+    def add(self, frame: int, pcm: np.ndarray) -> None:
+        """One channel's block of int16 samples starting at clock ``frame``."""
+        if self._start is None:
+            self._start = frame
+        at = frame - self._start - self._out
+        if at < 0:
+            cut = min(-at, pcm.size)
+            self.dropped += cut
+            pcm, at = pcm[cut:], 0
+        if pcm.size == 0:
+            return
+        end = at + pcm.size
+        if end > self._pending.size:
+            self._pending = np.concatenate([self._pending, np.zeros(end - self._pending.size, np.int32)])
+        self._pending[at:end] += pcm.astype(np.int32)
+        self.clock(frame + pcm.size)
+
+    def clock(self, frame: int) -> None:
+        """The page's clock has reached ``frame`` (time passes while no one speaks)."""
+        self._newest = max(self._newest, frame)
+
+    def take(self) -> bytes:
+        """The stretch ready to go out (s16le), possibly empty."""
+        if self._start is None:
+            return b""
+        ready = self._newest - self._delay - self._start - self._out
+        if ready <= 0:
+            return b""
+        if self._pending.size < ready:
+            self._pending = np.concatenate([self._pending, np.zeros(ready - self._pending.size, np.int32)])
+        out, self._pending = self._pending[:ready], self._pending[ready:]
+        self._out += ready
+        return np.clip(out, -32768, 32767).astype("<i2").tobytes()

@@ -1,0 +1,190 @@
+"""One bot's worker process, seen from the server: start it, turn what it says into moves,
+participant events and audio on a track of the bot's session, and end it all when it exits.
+
+    runner = BotRunner(row, bots, ...)   # the worker starts at once
+    runner.leave()                       # it leaves the meeting, reports call_ended, exits
+    await runner.done
+
+The worker (``livetranslate bot worker``, :mod:`.worker`) runs the browser; it never touches
+the store or the session: the server checks each move it reports against the lifecycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sys
+from collections import deque
+
+from livetranslate import executors
+from livetranslate.bots import wire
+from livetranslate.bots.lifecycle import TERMINAL, BotState, SubCode
+from livetranslate.errors import Conflict, LiveTranslateError
+from livetranslate.events import Participant, SpeakerTimelineEvent
+from livetranslate.session import TrackSpec
+from livetranslate.store import bots as store
+from livetranslate.store.models import BotRow
+
+log = logging.getLogger(__name__)
+
+_SPEECH = {"speech_on": "on", "speech_off": "off"}
+
+
+class BotRunner:
+    def __init__(self, row: BotRow, bots, *, settings, live, speakers, sessions, db) -> None:
+        self.bot_id = row.id
+        self.session_id = row.session_id
+        self._row = row
+        self._bots = bots
+        self._s = settings
+        self._live = live
+        self._speakers = speakers
+        self._sessions = sessions
+        self._db = db
+        self._proc: asyncio.subprocess.Process | None = None
+        self._track = None
+        self._stderr: deque[str] = deque(maxlen=20)
+        self._killed: str | None = None
+        self.done = asyncio.create_task(self._run(), name=f"bot-{row.id}")
+
+    def spec(self) -> dict:
+        """What the worker needs to know (the first line of its stdin)."""
+        r, s = self._row, self._s
+        return {
+            "bot_id": r.id, "platform": r.platform, "meeting_url": r.meeting_url, "bot_name": r.bot_name,
+            "automatic_leave": r.options["automatic_leave"], "browser_path": s.browser_path,
+            "directory": str(self._bots.bot_dir(r.id)), "heartbeat_s": min(5.0, s.bot_heartbeat_timeout_s / 3),
+            "input_mode": s.bot_input_mode, "retries": s.bot_join_retries,
+        }
+
+    def leave(self) -> None:
+        """Ask the worker to leave the meeting (it reports call_ended and exits)."""
+        self._send({"type": "leave"})
+
+    def kill(self, reason: str) -> None:
+        """End the worker now (the reaper, a server stopping): no goodbye to the meeting."""
+        self._killed = reason
+        if self._proc is not None and self._proc.returncode is None:
+            self._proc.kill()
+
+    def _send(self, msg: dict) -> None:
+        if self._proc is not None and self._proc.stdin is not None and not self._proc.stdin.is_closing():
+            self._proc.stdin.write((json.dumps(msg) + "\n").encode())
+
+    # --- the worker's life
+
+    async def _run(self) -> None:
+        try:
+            self._proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "livetranslate", "bot", "worker",
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                limit=wire.MAX_FRAME + 16,
+            )
+            self._send(self.spec())
+            errors = asyncio.create_task(self._read_stderr(), name=f"bot-{self.bot_id}-stderr")
+            try:
+                await self._read_frames()
+            finally:
+                code = await self._proc.wait()
+                await errors
+            await self._ended(code)
+        except Exception:
+            log.exception("bot %s: its runner failed", self.bot_id)
+            await self._force(BotState.fatal, SubCode.internal_error, "the server lost its worker")
+        finally:
+            if self._proc is not None and self._proc.returncode is None:
+                self._proc.kill()
+            await self._close_track()
+
+    async def _read_frames(self) -> None:
+        while (got := await wire.read_frame(self._proc.stdout)) is not None:
+            kind, payload = got
+            if kind == wire.AUDIO:
+                await self._audio(payload)
+            else:
+                await self._message(json.loads(payload))
+
+    async def _read_stderr(self) -> None:
+        while line := await self._proc.stderr.readline():
+            text = line.decode(errors="replace").rstrip()
+            self._stderr.append(text)
+            log.info("bot %s: %s", self.bot_id, text)
+
+    async def _message(self, msg: dict) -> None:
+        kind = msg.get("type")
+        if kind == "heartbeat":
+            await self._call(store.beat, bot_id=self.bot_id)
+        elif kind == "status":
+            await self._status(msg)
+        elif kind == "participant":
+            await self._participant(msg)
+        elif kind == "screenshot":
+            await self._call(store.set_screenshots, bot_id=self.bot_id, n=int(msg["n"]))
+
+    async def _status(self, msg: dict) -> None:
+        state = BotState(msg["state"])
+        sub_code = SubCode(msg["sub_code"]) if msg.get("sub_code") else None
+        try:
+            await self._bots.move(self.bot_id, state, sub_code, msg.get("message"), "bot")
+        except (Conflict, LiveTranslateError) as e:
+            log.warning("bot %s: its move to %s was refused: %s", self.bot_id, state.value, e.message)
+            return
+        if state is BotState.in_call_recording and self._track is None:
+            self._track = await self._live.open_track(
+                self.session_id, TrackSpec(format="pcm_s16le", sample_rate=16000), self._terminated,
+            )
+
+    async def _participant(self, msg: dict) -> None:
+        await self._call(store.add_participant_event, bot_id=self.bot_id, kind=msg["kind"], participant_id=msg["id"],
+                         name=msg.get("name"), time=float(msg["time"]))
+        if msg["kind"] in _SPEECH and self._track is not None:
+            event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=self._track.offset + float(msg["time"]),
+                                         participant=Participant(id=msg["id"], name=msg.get("name")))
+            try:
+                await self._speakers.add_events(self.session_id, [event])
+            except LiveTranslateError as e:
+                log.warning("bot %s: meeting event refused: %s", self.bot_id, e.message)
+
+    async def _audio(self, pcm: bytes) -> None:
+        if self._track is not None:
+            await self._track.feed(pcm)
+
+    async def _terminated(self, reason: str) -> None:
+        """The session let go of the bot's track (deleted, taken over, server stopping): leave."""
+        self.leave()
+
+    # --- the end
+
+    async def _ended(self, code: int) -> None:
+        """The worker exited: its last word stands if it said how it ended, else it crashed."""
+        row = await self._call(store.get_bot, bot_id=self.bot_id)
+        state = BotState(row.status)
+        if self._killed is not None and state not in TERMINAL:
+            sub = SubCode.internal_error if self._killed == "the server stopped" else SubCode.heartbeat_timeout
+            await self._force(BotState.fatal, sub, self._killed)
+        elif state not in TERMINAL and state is not BotState.call_ended:
+            tail = " | ".join(list(self._stderr)[-3:])
+            await self._force(BotState.fatal, SubCode.browser_crashed, f"its worker exited ({code}): {tail}"[:2000])
+        await self._close_track()
+        row = await self._call(store.get_bot, bot_id=self.bot_id)
+        if row.status == BotState.call_ended.value:
+            await self._force(BotState.done, None, None)
+
+    async def _close_track(self) -> None:
+        """The bot's audio is over: its finals are stored and its session ends."""
+        track, self._track = self._track, None
+        if track is not None:
+            with contextlib.suppress(LiveTranslateError):
+                await track.stop()
+                return
+        with contextlib.suppress(LiveTranslateError):
+            await self._sessions.end(self.session_id)
+
+    async def _force(self, state: BotState, sub_code: SubCode | None, message: str | None) -> None:
+        with contextlib.suppress(Conflict):
+            await self._bots.move(self.bot_id, state, sub_code, message, "bot")
+
+    async def _call(self, fn, **kwargs):
+        return await executors.run("store", self._db.call, fn, **kwargs)

@@ -1,0 +1,98 @@
+"""The bot's worker process (``livetranslate bot worker``, started by :mod:`.runner`): one
+browser in one meeting. It reads its spec from the first line of stdin, runs the platform's
+adapter, and reports every move, person and audio block on stdout (:mod:`.wire`). It owns
+no state the server cannot check: the server stores and enforces the lifecycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from livetranslate.bots import wire
+from livetranslate.bots.lifecycle import BotState, SubCode
+
+log = logging.getLogger("livetranslate.bot")
+
+
+class Failure(Exception):
+    """A step could not go on: the state the bot ends in, and why."""
+
+    def __init__(self, state: BotState, sub_code: SubCode, message: str, *, retry: bool = False) -> None:
+        super().__init__(message)
+        self.state, self.sub_code, self.message, self.retry = state, sub_code, message, retry
+
+
+@dataclass
+class Reporter:
+    """The worker's half of the wire: everything it says goes through here."""
+
+    out: BinaryIO
+    state: BotState = BotState.joining
+    screenshots: int = 0
+    said: list[dict] = field(default_factory=list)
+
+    def status(self, state: BotState, sub_code: SubCode | None = None, message: str | None = None) -> None:
+        self.state = state
+        self._json({"type": "status", "state": state.value, "sub_code": sub_code.value if sub_code else None,
+                    "message": message})
+
+    def participant(self, kind: str, pid: str, name: str | None, time: float) -> None:
+        self._json({"type": "participant", "kind": kind, "id": pid, "name": name, "time": round(time, 3)})
+
+    def screenshot(self) -> int:
+        self.screenshots += 1
+        self._json({"type": "screenshot", "n": self.screenshots})
+        return self.screenshots
+
+    def heartbeat(self) -> None:
+        self._json({"type": "heartbeat"})
+
+    def audio(self, pcm: bytes) -> None:
+        for i in range(0, len(pcm), wire.MAX_FRAME):
+            wire.write(self.out, wire.frame(wire.AUDIO, pcm[i : i + wire.MAX_FRAME]))
+
+    def _json(self, msg: dict) -> None:
+        wire.write(self.out, wire.message(msg))
+
+
+def _commands(loop: asyncio.AbstractEventLoop, leave: asyncio.Event) -> None:
+    """The server's word on stdin: ``leave`` (or stdin closing: the server is gone). A daemon
+    thread: a blocked read must not keep the process from exiting."""
+    for line in sys.stdin:
+        if json.loads(line).get("type") == "leave":
+            loop.call_soon_threadsafe(leave.set)
+    loop.call_soon_threadsafe(leave.set)
+
+
+async def _beat(reporter: Reporter, every: float) -> None:
+    while True:
+        reporter.heartbeat()
+        await asyncio.sleep(every)
+
+
+async def run(spec: dict, out: BinaryIO) -> int:
+    from livetranslate.bots.gmeet.adapter import MeetAdapter
+
+    reporter = Reporter(out)
+    leave = asyncio.Event()
+    threading.Thread(target=_commands, args=(asyncio.get_running_loop(), leave), daemon=True).start()
+    tasks = [asyncio.create_task(_beat(reporter, spec["heartbeat_s"]))]
+    try:
+        adapters = {"google_meet": MeetAdapter}
+        await adapters[spec["platform"]](spec, reporter, leave).run()
+        return 0
+    finally:
+        for t in tasks:
+            t.cancel()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    spec = json.loads(sys.stdin.readline())
+    return asyncio.run(run(spec, sys.stdout.buffer))

@@ -1,0 +1,112 @@
+"""The bot lifecycle table, the meeting links it recognises, and the channel mixer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from livetranslate.bots.lifecycle import LEGAL, SUB_CODES, TERMINAL, BotState, SubCode, check, ending
+from livetranslate.bots.mixer import Mixer
+from livetranslate.bots.platforms import recognise
+from livetranslate.errors import Conflict, InvalidInput, UnsupportedUrl
+
+S, C = BotState, SubCode
+MEET = "https://meet.google.com"
+
+
+def test_every_state_has_its_moves_and_the_ends_have_none():
+    assert set(LEGAL) == set(BotState)
+    assert all(not LEGAL[s] for s in TERMINAL)
+    assert LEGAL[S.call_ended] == {S.done}
+    # every state but the ends can fail, and every state in or at a meeting can leave
+    assert all(S.fatal in LEGAL[s] for s in BotState if s not in TERMINAL and s not in (S.call_ended,))
+    assert all(S.leaving in LEGAL[s] for s in (S.joining, S.in_waiting_room, S.in_call_recording, S.paused))
+
+
+@pytest.mark.parametrize("old,new", [
+    (S.scheduled, S.in_call_recording), (S.in_waiting_room, S.in_call_recording), (S.done, S.joining),
+    (S.fatal, S.done), (S.call_ended, S.joining), (S.leaving, S.in_call_recording), (S.in_call_recording, S.joining),
+])
+def test_illegal_moves_are_refused(old, new):
+    with pytest.raises(Conflict, match=f"from {old.value} to {new.value}"):
+        check(old, new, None)
+
+
+def test_ends_say_why_with_a_sub_code_of_their_own():
+    check(S.in_call_recording, S.call_ended, C.timeout_exceeded_everyone_left)
+    check(S.joining, S.fatal, C.meeting_not_found)
+    with pytest.raises(InvalidInput, match="needs a sub-code"):
+        check(S.in_call_recording, S.call_ended, None)
+    with pytest.raises(InvalidInput, match="cannot carry"):
+        check(S.joining, S.fatal, C.timeout_exceeded_silence)  # a call_ended reason
+    with pytest.raises(InvalidInput, match="cannot carry"):
+        check(S.in_call_not_recording, S.in_call_recording, C.no_audio)
+    assert SUB_CODES[S.call_ended].isdisjoint(SUB_CODES[S.fatal])
+
+
+def test_a_users_leave_wins_the_race():
+    assert ending(S.call_ended, C.timeout_exceeded_everyone_left, "alone", leave_requested=True)[:2] == (
+        S.call_ended, C.bot_received_leave_call)
+    state, code, message = ending(S.fatal, C.browser_crashed, "gone", leave_requested=True)
+    assert (state, code) == (S.call_ended, C.bot_received_leave_call) and "browser_crashed" in message
+    assert ending(S.call_ended, C.call_ended_by_host, "", leave_requested=False)[1] is C.call_ended_by_host
+    assert ending(S.in_call_recording, None, "", leave_requested=True)[0] is S.in_call_recording
+
+
+@pytest.mark.parametrize("url,meeting_id", [
+    ("https://meet.google.com/abc-defg-hij", "abc-defg-hij"),
+    ("https://meet.google.com/abc-defg-hij?authuser=1&pli=1", "abc-defg-hij"),
+    (" https://MEET.google.com/abc-defg-hij/ ", "abc-defg-hij"),
+])
+def test_google_meet_links_are_recognised(url, meeting_id):
+    m = recognise(url, meet_base_url=MEET)
+    assert (m.platform, m.meeting_id, m.url) == ("google_meet", meeting_id, f"{MEET}/{meeting_id}")
+
+
+def test_a_stand_in_origin_is_google_meet_too():
+    m = recognise("http://127.0.0.1:9999/xyz-abcd-efg", meet_base_url="http://127.0.0.1:9999")
+    assert m.url == "http://127.0.0.1:9999/xyz-abcd-efg"
+    with pytest.raises(UnsupportedUrl):
+        recognise("http://127.0.0.1:9999/xyz-abcd-efg", meet_base_url=MEET)
+
+
+@pytest.mark.parametrize("url,says", [
+    ("https://us02web.zoom.us/j/85012345678?pwd=abc", "Zoom meetings are not supported yet"),
+    ("https://teams.microsoft.com/l/meetup-join/19%3ameeting_x/0", "Microsoft Teams meetings are not supported yet"),
+    ("https://teams.live.com/meet/9876543210", "Microsoft Teams meetings are not supported yet"),
+    ("https://meet.google.com/landing", "names no meeting"),
+    ("https://example.org/abc-defg-hij", "no meeting link"),
+    ("meet.google.com/abc-defg-hij", "no meeting link"),  # no scheme: not a link
+    ("ftp://meet.google.com/abc-defg-hij", "no meeting link"),
+])
+def test_other_links_are_refused_with_what_is_supported(url, says):
+    with pytest.raises(UnsupportedUrl, match=says) as e:
+        recognise(url, meet_base_url=MEET)
+    assert "https://meet.google.com/abc-defg-hij" in e.value.message
+
+
+def _block(value: int, n: int = 1600) -> np.ndarray:
+    return np.full(n, value, np.int16)
+
+
+def test_the_mixer_sums_channels_on_the_clock_and_fills_silence():
+    m = Mixer(delay_s=0.1)
+    m.add(1000, _block(100))  # channel 0 from frame 1000
+    m.add(1000, _block(50))  # channel 1, same stretch
+    m.add(1000 + 1600, _block(10))  # channel 0 goes on
+    m.clock(1000 + 16000)  # a second later nothing more came: silence
+    out = np.frombuffer(m.take(), "<i2")
+    assert out.size == 16000 - 1600  # all but the delay
+    assert (out[:1600] == 150).all() and (out[1600:3200] == 10).all() and (out[3200:] == 0).all()
+    assert m.seconds(1000 + 8000) == 0.5
+
+
+def test_the_mixer_drops_what_comes_after_its_time_and_clips_sums():
+    m = Mixer(delay_s=0.0)
+    m.add(0, _block(30000))
+    m.add(0, _block(30000))
+    first = np.frombuffer(m.take(), "<i2")
+    assert (first == 32767).all()
+    m.add(800, _block(5))  # late: its first half was let out already
+    assert m.dropped == 800
+    assert (np.frombuffer(m.take(), "<i2") == 5).all()
