@@ -201,6 +201,15 @@ def server(tmp_path_factory) -> Server:
     stop_server(srv)
 
 
+@pytest.fixture(scope="module")
+def playwright():
+    """Playwright for Python, to drive Debian's Chromium (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        yield p
+
+
 @dataclass
 class StreamResult:
     events: list[dict]

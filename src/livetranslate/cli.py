@@ -509,6 +509,110 @@ if __name__ == "__main__":
     app()
 
 
+_SERVER_OPTION = typer.Option("--server", metavar="URL", help="The LiveTranslate server (default http://HOST:PORT from the settings).")
+
+
+def _server(server: str | None) -> str:
+    settings = get_settings()
+    return server or f"http://{settings.host}:{settings.port}"
+
+
+@bot_app.command("join", epilog="Examples:  livetranslate bot join https://meet.google.com/abc-defg-hij --to es  ·  "
+                 "livetranslate bot join https://meet.google.com/abc-defg-hij --name Notes")
+def bot_join(
+    url: Annotated[str, typer.Argument(metavar="URL", help="The meeting link (Google Meet).")],
+    name: Annotated[Optional[str], typer.Option("--name", metavar="NAME", help="The name it joins with.")] = None,
+    to: Annotated[Optional[str], typer.Option("--to", metavar="LANGS", help="Translate into these languages, e.g. es,fr.")] = None,
+    language: Annotated[Optional[str], typer.Option("--language", "-l", metavar="LANG", help="Spoken language (default: detected).")] = None,
+    server: Annotated[Optional[str], _SERVER_OPTION] = None,
+) -> None:
+    """Send a bot into a meeting through a running server: its states and the captions are
+    printed as they come; Ctrl-C makes it leave (its transcript is kept)."""
+    from livetranslate.client import Client, ClientError
+
+    body = {"targets": _codes(to)} | ({"bot_name": name} if name else {})
+    if language is not None:
+        body["language"] = next(iter(_codes(language)), None)
+    with Client(_server(server)) as lt:
+        try:
+            bot = lt.create_bot(url, **body)
+            err.print(f"bot {bot['id']} is joining {bot['meeting_id']} (session {bot['session_id']})")
+            _follow_bot(lt, bot)
+        except ClientError as e:
+            _fail(e.message, 1)
+
+
+def _follow_bot(lt, bot: dict) -> None:
+    """Print the bot's moves and its session's finals until it is done."""
+    import threading
+
+    seen = 1
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal seen
+        while not stop.wait(1.0):
+            now = lt.bot(bot["id"])
+            for change in now["status_changes"][seen:]:
+                reason = f" ({change['sub_code']})" if change["sub_code"] else ""
+                err.print(f"· {change['new']}{reason}{': ' + change['message'] if change['message'] else ''}")
+            seen = len(now["status_changes"])
+            if now["status"]["code"] in ("done", "fatal"):
+                return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        for e in lt.events(bot["session_id"]):
+            if e.type == "segment" and e.status == "final" and e.text:
+                print(_caption(e), flush=True)
+            elif e.type == "translation" and e.status == "final" and e.text:
+                print(f"    {e.lang}: {e.text}", flush=True)
+    except KeyboardInterrupt:
+        err.print("asking the bot to leave…")
+        lt.leave_bot(bot["id"])
+    watcher.join(30)
+    stop.set()
+
+
+@bot_app.command("list")
+def bot_list(
+    status: Annotated[Optional[str], typer.Option("--status", metavar="STATES", help="Only these states, comma-separated.")] = None,
+    server: Annotated[Optional[str], _SERVER_OPTION] = None,
+) -> None:
+    """The bots the server sent, newest first."""
+    from rich.table import Table
+
+    from livetranslate.client import Client, ClientError
+
+    with Client(_server(server)) as lt:
+        try:
+            page = lt.bots(status=status, limit=100)
+        except ClientError as e:
+            _fail(e.message, 1)
+    table = Table("id", "meeting", "name", "state", "sent")
+    for b in page["items"]:
+        code = b["status"]["code"] + (f" ({b['status']['sub_code']})" if b["status"]["sub_code"] else "")
+        table.add_row(b["id"], b["meeting_id"], b["bot_name"], code, b["created_at"][:19].replace("T", " "))
+    Console().print(table)
+
+
+@bot_app.command("leave")
+def bot_leave(
+    bot_id: Annotated[str, typer.Argument(metavar="ID", help="The bot (see `livetranslate bot list`).")],
+    server: Annotated[Optional[str], _SERVER_OPTION] = None,
+) -> None:
+    """Make a bot leave its meeting (a scheduled one is cancelled)."""
+    from livetranslate.client import Client, ClientError
+
+    with Client(_server(server)) as lt:
+        try:
+            bot = lt.leave_bot(bot_id)
+        except ClientError as e:
+            _fail(e.message, 1)
+    err.print(f"bot {bot_id}: {bot['status']['code']}")
+
+
 @bot_app.command("worker", hidden=True)
 def bot_worker() -> None:
     """One bot's browser (started by the server; its spec on stdin, its reports on stdout)."""

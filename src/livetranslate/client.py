@@ -89,6 +89,20 @@ class AsyncClient:
         params = {"format": format} | ({"lang": lang} if lang else {})
         return (await self._call("GET", f"/v1/sessions/{session_id}/transcript", params=params)).text
 
+    async def create_bot(self, meeting_url: str, **body) -> dict:
+        """Send a bot into a meeting (``bot_name``, ``language``, ``targets``, ``automatic_leave``, ...)."""
+        return (await self._call("POST", "/v1/bots", json={"meeting_url": meeting_url, **body})).json()
+
+    async def bot(self, bot_id: str) -> dict:
+        return (await self._call("GET", f"/v1/bots/{bot_id}")).json()
+
+    async def bots(self, *, status: str | None = None, limit: int = 20, offset: int = 0) -> dict:
+        params = {"limit": limit, "offset": offset} | ({"status": status} if status else {})
+        return (await self._call("GET", "/v1/bots", params=params)).json()
+
+    async def leave_bot(self, bot_id: str) -> dict:
+        return (await self._call("POST", f"/v1/bots/{bot_id}/leave")).json()
+
     # --- WebSockets
 
     def _ws(self, path: str) -> str:
@@ -224,6 +238,18 @@ class Client:
 
     def transcript(self, session_id: str, format: str = "srt", lang: str | None = None) -> str:
         return self._run(self._async.transcript(session_id, format, lang))
+
+    def create_bot(self, meeting_url: str, **body) -> dict:
+        return self._run(self._async.create_bot(meeting_url, **body))
+
+    def bot(self, bot_id: str) -> dict:
+        return self._run(self._async.bot(bot_id))
+
+    def bots(self, **params) -> dict:
+        return self._run(self._async.bots(**params))
+
+    def leave_bot(self, bot_id: str) -> dict:
+        return self._run(self._async.leave_bot(bot_id))
 
     def stream_file(self, session_id: str, path: str | Path, *, realtime: bool = True, chunk_s: float = 0.1) -> None:
         self._run(self._async.stream_file(session_id, path, realtime=realtime, chunk_s=chunk_s))

@@ -60,3 +60,6 @@ SPEAKER_SECONDS = Histogram(
     "while Whisper decodes).",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0),
 )
+BOTS = Gauge("livetranslate_bots", "Meeting bots with a running worker.")
+BOT_MOVES = Counter("livetranslate_bot_moves", "Bot lifecycle moves, by the state reached.", ["state"])
+WEBHOOKS = Counter("livetranslate_webhook_attempts", "Webhook delivery attempts, by outcome.", ["outcome"])

@@ -31,6 +31,8 @@ from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
 from livetranslate.store import Database, crud, upgrade
 from livetranslate.translation import TranslationRouter, build_router
 from livetranslate.vad import SileroVad
+from livetranslate.webhooks import WebhookStage, Webhooks
+from livetranslate.store import bots as bot_store
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,7 @@ class Services:
     translation: TranslationRouter
     voiceprints: VoiceprintBook
     bots: Bots
+    webhooks: Webhooks
 
     async def stop_live(self) -> None:
         """Server stopping: the bots and sources stop, every live session publishes its last
@@ -98,16 +101,24 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         models.encoder, models.vad, threshold=settings.voiceprint_threshold, margin=settings.voiceprint_margin,
         min_speech_s=settings.voiceprint_min_speech_s,
     )
+    webhooks = Webhooks(settings=settings, db=db)
+
+    async def bot_of(session_id: str) -> str | None:
+        return await executors.run("store", db.call, bot_store.bot_of_session, session_id=session_id)
+
     live = LiveSessions(
         settings=settings, db=db, engine=models.engine, vad=models.vad, bus=bus, router=models.router,
         encoder=models.encoder, voiceprints=voiceprints,
+        stages={"webhooks": lambda row: WebhookStage(session_id=row.id, webhooks=webhooks, bot_of=bot_of)},
     )
     sessions = SessionService(settings=settings, db=db, engine=models.engine, bus=bus, router=models.router)
     sources = Sources(settings=settings, db=db, bus=bus, live=live)
     speakers = SpeakerService(settings=settings, db=db, bus=bus)
-    bots = Bots(settings=settings, db=db, bus=bus, sessions=sessions, runners=lambda row, owner: BotRunner(
-        row, owner, settings=settings, live=live, speakers=speakers, sessions=sessions, db=db,
-    ))
+    bots = Bots(settings=settings, db=db, bus=bus, sessions=sessions, webhooks=webhooks,
+                runners=lambda row, owner: BotRunner(
+                    row, owner, settings=settings, live=live, speakers=speakers, sessions=sessions, db=db,
+                    webhooks=webhooks,
+                ))
     try:
         rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
         voiceprints.load([Voiceprint.of(r) for r in rows])
@@ -117,12 +128,14 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         await bots.start()
     except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
         log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
+    webhooks.start()  # deliveries a stopped server owed go out now
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
         yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,
-                       voiceprints, bots)
+                       voiceprints, bots, webhooks)
     finally:
         await bots.shutdown()
+        await webhooks.shutdown()
         await sources.shutdown()
         await live.shutdown()
         await models.aclose()

@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     source_retries: int = Field(8, ge=0, le=1000, description="Reconnects in a row before a dropped stream is given up.")
     source_retry_s: float = Field(1.0, gt=0, le=60, description="Wait before the first reconnect (doubling each time).")
     source_retry_max_s: float = Field(30.0, gt=0, le=600, description="Longest wait between reconnects.")
-    session_stages: list[Literal["translation"]] = Field(
-        ["translation"], description="What runs on every live session's events, in order (translation: into its targets)."
+    session_stages: list[Literal["translation", "webhooks"]] = Field(
+        ["translation", "webhooks"], description="What runs on every live session's events, in order (translation: "
+        "into its targets; webhooks: a bot's transcript.final and translation.final).",
     )
     translate_drafts: bool = Field(True, description="Translate drafts too (offline engine only; finals replace them).")
     translation_timeout_s: float = Field(8.0, gt=0, le=120, description="Longest wait for one translation.")
@@ -215,6 +216,12 @@ class Settings(BaseSettings):
         "virtual X display, clicks through XTEST as a person's: what the real Google Meet requires; needs xvfb and xdotool).",
     )
     bot_join_retries: int = Field(2, ge=0, le=10, description="Retries of a join step that failed for a passing reason.")
+    webhook_timeout_s: float = Field(15.0, gt=0, le=120, description="Longest wait for a webhook endpoint's answer.")
+    webhook_retry_scale: float = Field(
+        1.0, gt=0, le=10, description="Scales the retry schedule (0 s, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h); "
+        "tests shrink it.",
+    )
+    webhook_poll_s: float = Field(1.0, gt=0, le=60, description="How often the outbox looks for retries that are due.")
     bot_check_interval_s: float = Field(1.0, gt=0, le=60, description="How often scheduled bots and heartbeats are checked.")
 
     @model_validator(mode="after")

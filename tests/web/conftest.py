@@ -19,6 +19,11 @@ SHOTS = ARTIFACTS / "dashboard"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _screenshots_folder() -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(scope="module")
 def speech_wav(tmp_path_factory, librivox) -> tuple[Path, str]:
     """What the fake microphone plays (in a loop): one LibriVox recording, then 2 s of silence."""
@@ -39,15 +44,6 @@ def web(tmp_path_factory):
     srv = start_server(tmp_path_factory.mktemp("web-server"))
     yield srv
     stop_server(srv)
-
-
-@pytest.fixture(scope="module")
-def playwright():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        yield p
 
 
 def browser_with(playwright, wav: Path | None):
@@ -71,8 +67,9 @@ class Page:
     def __getattr__(self, name):
         return getattr(self.page, name)
 
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    def shot(self, name: str, folder: Path = SHOTS) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def stored(web, session_id: str, lang: str | None = None) -> list[dict]:

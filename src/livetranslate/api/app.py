@@ -17,7 +17,7 @@ from livetranslate import __version__, metrics
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import bots, health, languages, openai, sessions, settings as settings_routes
-from livetranslate.api.routes import sources, speakers, streaming, voiceprints
+from livetranslate.api.routes import sources, speakers, streaming, voiceprints, webhooks
 from livetranslate.errors import LiveTranslateError, error_body
 from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
@@ -40,6 +40,8 @@ TAGS = [
      "RTSP/RTMP/SRT, reconnected when they drop."},
     {"name": "bots", "description": "Meeting bots: send one into a Google Meet; it asks to join, captions the call "
      "into its session with the speakers' names, leaves by itself and reports each state."},
+    {"name": "webhooks", "description": "Signed deliveries of bot events (Standard Webhooks), retried until a 2xx; "
+     "what was sent, and sending again."},
     {"name": "speakers", "description": "Who spoke: rename and merge a session's speakers, add the meeting's "
      "active-speaker events and named captions."},
     {"name": "voiceprints", "description": "Voices enrolled under a name, so that sessions name them."},
@@ -130,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
 
-    for module in (sessions, sources, bots, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
+    for module in (sessions, sources, bots, webhooks, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
         app.include_router(module.router, dependencies=[Depends(_one_value_per_query_parameter)])
     install_docs(app)
     # the dashboard, at / (after the API: its routes win)

@@ -33,6 +33,7 @@ ARGS = [
     "--disable-quic", "--mute-audio",
 ]
 WINDOW = (1280, 720)
+_STEPS = 12
 
 
 class Browser:
@@ -99,6 +100,7 @@ class X11Input:
     def __init__(self, page, display: str) -> None:
         self.page = page
         self.env = {**os.environ, "DISPLAY": display}
+        self._at = (WINDOW[0] // 2, WINDOW[1] // 2)
 
     async def _xdotool(self, *args: str) -> None:
         proc = await asyncio.create_subprocess_exec("xdotool", *args, env=self.env)
@@ -117,8 +119,16 @@ class X11Input:
         return round(dx + box["x"] + box["width"] / 2), round(dy + box["y"] + box["height"] / 2)
 
     async def click(self, locator) -> None:
+        """The pointer travels to the element in a few steps, as a hand moves it, then clicks."""
         x, y = await self._screen_point(locator)
-        await self._xdotool("mousemove", "--sync", str(x), str(y))
+        start_x, start_y = self._at
+        for i in range(1, _STEPS + 1):
+            f = i / _STEPS
+            ease = f * f * (3 - 2 * f)
+            await self._xdotool("mousemove", "--sync", str(round(start_x + (x - start_x) * ease)),
+                                str(round(start_y + (y - start_y) * ease + 6 * (1 - f) * f)))
+            await asyncio.sleep(0.015)
+        self._at = (x, y)
         await self._xdotool("click", "1")
 
     async def type_into(self, locator, text: str) -> None:

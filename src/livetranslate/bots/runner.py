@@ -33,7 +33,7 @@ _SPEECH = {"speech_on": "on", "speech_off": "off"}
 
 
 class BotRunner:
-    def __init__(self, row: BotRow, bots, *, settings, live, speakers, sessions, db) -> None:
+    def __init__(self, row: BotRow, bots, *, settings, live, speakers, sessions, db, webhooks) -> None:
         self.bot_id = row.id
         self.session_id = row.session_id
         self._row = row
@@ -43,6 +43,7 @@ class BotRunner:
         self._speakers = speakers
         self._sessions = sessions
         self._db = db
+        self._webhooks = webhooks
         self._proc: asyncio.subprocess.Process | None = None
         self._track = None
         self._stderr: deque[str] = deque(maxlen=20)
@@ -139,6 +140,10 @@ class BotRunner:
     async def _participant(self, msg: dict) -> None:
         await self._call(store.add_participant_event, bot_id=self.bot_id, kind=msg["kind"], participant_id=msg["id"],
                          name=msg.get("name"), time=float(msg["time"]))
+        await self._webhooks.enqueue(self.bot_id, f"participant.{msg['kind']}", {
+            "bot_id": self.bot_id, "session_id": self.session_id, "time": float(msg["time"]),
+            "participant": {"id": msg["id"], "name": msg.get("name")},
+        })
         if msg["kind"] in _SPEECH and self._track is not None:
             event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=self._track.offset + float(msg["time"]),
                                          participant=Participant(id=msg["id"], name=msg.get("name")))

@@ -18,7 +18,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from livetranslate import executors
+from livetranslate import executors, metrics
 from livetranslate.bots.lifecycle import ACTIVE, BotState, SubCode, check, ending
 from livetranslate.bots.options import AutomaticLeave
 from livetranslate.bots.platforms import Meeting, recognise
@@ -30,6 +30,7 @@ from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionStatus, as_utc, crud
 from livetranslate.store import bots as store
 from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow, utcnow
+from livetranslate.webhooks import Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -39,13 +40,15 @@ _RUNNING = [s.value for s in ACTIVE if s is not S.scheduled]
 
 
 class Bots:
-    def __init__(self, *, settings: Settings, db: Database, bus: Bus, sessions: SessionService, runners) -> None:
+    def __init__(self, *, settings: Settings, db: Database, bus: Bus, sessions: SessionService, webhooks: Webhooks,
+                 runners) -> None:
         """``runners``: starts a bot's worker (``runners(bot, bots) -> runner`` with ``leave()``,
         ``kill(reason)`` and ``done`` (a task)); :mod:`.runner` in the server."""
         self._s = settings
         self._db = db
         self._bus = bus
         self._sessions = sessions
+        self._webhooks = webhooks
         self._make_runner = runners
         self._runners: dict[str, object] = {}
         self._creating = asyncio.Lock()  # the 409 and 429 checks and the insert, one request at a time
@@ -57,9 +60,10 @@ class Bots:
     async def create(self, *, meeting_url: str, bot_name: str | None = None, title: str | None = None,
                      language: str | None = None, targets: list[str] = (), join_at: datetime | None = None,
                      automatic_leave: AutomaticLeave | None = None, metadata: dict | None = None,
-                     deduplication_key: str | None = None) -> BotRow:
-        """A bot for the meeting, with its session. Raises UnsupportedUrl (422), Conflict (409:
-        a bot is active for the meeting or the key), TooMany (429), NotReady (503: no browser)."""
+                     deduplication_key: str | None = None, webhooks: list[dict] = ()) -> tuple[BotRow, list]:
+        """A bot for the meeting, with its session, and its webhook endpoints (their secrets are
+        made when not given: shown only here). Raises UnsupportedUrl (422), Conflict (409: a bot
+        is active for the meeting or the key), TooMany (429), NotReady (503: no browser)."""
         meeting = recognise(meeting_url, meet_base_url=self._s.meet_base_url)
         self.check_browser()
         scheduled = join_at is not None and as_utc(join_at) > utcnow() + timedelta(seconds=1)
@@ -85,10 +89,11 @@ class Bots:
             except Conflict:
                 await self._sessions.delete(session.id)
                 raise
+            endpoints = await self._webhooks.add_endpoints(row.id, list(webhooks))
         await self._announce(row, None, "user")
         if not scheduled:
             self._start(row)
-        return row
+        return row, endpoints
 
     async def get(self, bot_id: str) -> BotRow:
         return await self._call(store.get_bot, bot_id=bot_id)
@@ -168,8 +173,15 @@ class Bots:
         return row
 
     async def _announce(self, row: BotRow, old: str | None, source: str) -> None:
-        """Publish the bot's state on its session, unless the session has ended (its
-        ``session.ended`` is its last event: the bot's row says the rest)."""
+        """Send the move to the bot's webhooks, and publish it on its session unless the session
+        has ended (its ``session.ended`` is its last event: the bot's row says the rest)."""
+        metrics.BOT_MOVES.labels(row.status).inc()
+        await self._webhooks.enqueue(row.id, "bot.status_change", {
+            "bot_id": row.id, "session_id": row.session_id, "metadata": row.user_metadata, "old": old,
+            "status": {"code": row.status, "sub_code": row.sub_code, "message": row.message,
+                       "created_at": as_utc(row.status_at).isoformat()},
+            "source": source,
+        })
         try:
             session = await self._call(crud.get_session, session_id=row.session_id)
         except NotFound:
@@ -186,7 +198,13 @@ class Bots:
     def _start(self, row: BotRow) -> None:
         runner = self._make_runner(row, self)
         self._runners[row.id] = runner
-        runner.done.add_done_callback(lambda _: self._runners.pop(row.id, None))
+        metrics.BOTS.inc()
+
+        def gone(_) -> None:
+            self._runners.pop(row.id, None)
+            metrics.BOTS.dec()
+
+        runner.done.add_done_callback(gone)
 
     async def start(self) -> None:
         """At start-up: bots a stopped server was running have ended; then the loop starts."""

@@ -37,7 +37,9 @@ class LiveSessions:
     def __init__(
         self, *, settings: Settings, db: Database, engine: AsrEngine, vad: SileroVad, bus: Bus,
         router: TranslationRouter, encoder: VoiceEncoder | None = None, voiceprints: VoiceprintBook | None = None,
+        stages: dict[str, Callable[[SessionRow], Stage]] | None = None,
     ) -> None:
+        """``stages``: the stages built outside the session package (webhooks), by name."""
         self.settings = settings
         self.db = db
         self.bus = bus
@@ -46,6 +48,7 @@ class LiveSessions:
         self._router = router
         self._encoder = encoder if settings.speakers else None
         self._voiceprints = voiceprints
+        self._stage_makers = stages or {}
         self._live: dict[str, LiveSession] = {}
 
     def get(self, session_id: str) -> LiveSession | None:
@@ -202,8 +205,9 @@ class LiveSessions:
                 glossary=session_glossary(s, row.glossary), engine=row.translation_engine,
                 context_segments=s.translation_context_segments, drafts=s.translate_drafts and s.drafts,
             ),
+            **{name: (lambda make=make: make(row)) for name, make in self._stage_makers.items()},
         }
-        return [build[name]() for name in s.session_stages]
+        return [build[name]() for name in s.session_stages if name in build]
 
     async def recover(self) -> list[str]:
         """At start-up (embedded mode: this process owns every session): sessions a crashed

@@ -109,3 +109,8 @@ def participant_events(db: Session, *, bot_id: str, limit: int, offset: int) -> 
 def bots_in(db: Session, *, status: list[str]) -> list[BotRow]:
     """Every bot in one of these states (recovery, the scheduler, the reaper)."""
     return list(db.scalars(select(BotRow).where(BotRow.status.in_(status)).order_by(BotRow.created_at)).all())
+
+
+def bot_of_session(db: Session, *, session_id: str) -> str | None:
+    """The bot whose captions go to this session, if one does."""
+    return db.scalar(select(BotRow.id).where(BotRow.session_id == session_id).limit(1))

@@ -5,7 +5,7 @@ and the dashboard work on it, and each state change is also a ``bot.status`` eve
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import FileResponse
@@ -20,6 +20,7 @@ from livetranslate.events import OneLine
 from livetranslate.store import as_utc
 from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow
 from livetranslate.translation.langid import LanguageCode
+from livetranslate.webhooks import EVENTS
 
 router = APIRouter(prefix="/v1/bots", tags=["bots"])
 _MEANS = {
@@ -29,6 +30,17 @@ _MEANS = {
     TooMany: "as many bots run as `max_concurrent_bots` allows",
     NotReady: "no bot browser can start on this server (the message says what is missing)",
 }
+
+
+class WebhookSpec(BaseModel):
+    model_config = {"extra": "forbid"}
+
+    url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://", examples=["https://example.org/hooks/meetings"])
+    events: list[Literal[EVENTS]] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="The event types it takes (default: all)."
+    )
+    secret: str | None = Field(None, pattern=r"^whsec_[A-Za-z0-9+/=]{16,200}$",
+                               description="Its signing secret (default: one is made and shown once, in this reply).")
 
 
 class BotCreate(BaseModel):
@@ -45,6 +57,8 @@ class BotCreate(BaseModel):
     deduplication_key: OneLine | None = Field(
         None, min_length=1, max_length=200, description="At most one active bot per key (409 for a second)."
     )
+    webhooks: list[WebhookSpec] = Field(default_factory=list, max_length=10,
+                                        description="Endpoints for its events, signed the Standard Webhooks way.")
 
 
 class BotStatus(BaseModel):
@@ -97,6 +111,17 @@ class BotOut(BaseModel):
         )
 
 
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    secret: str = Field(description="Its signing secret: shown only when the bot is created.")
+
+
+class BotCreated(BotOut):
+    webhooks: list[WebhookOut]
+
+
 class BotPage(BaseModel):
     items: list[BotOut]
     total: int
@@ -130,20 +155,24 @@ async def _bot(services, bot_id: str) -> BotOut:
     return BotOut.of(row, await services.bots.status_changes(bot_id))
 
 
-@router.post("", status_code=201, response_model=BotOut, summary="Send a bot into a meeting",
+@router.post("", status_code=201, response_model=BotCreated, summary="Send a bot into a meeting",
              responses=errors_doc(InvalidInput, UnsupportedUrl, UnsupportedLanguage, Conflict, TooMany, NotReady,
                                   means=_MEANS))
-async def create_bot(services: ServicesDep, body: Annotated[BotCreate, Body()]) -> BotOut:
+async def create_bot(services: ServicesDep, body: Annotated[BotCreate, Body()]) -> BotCreated:
     """It joins now (or at ``join_at``), asks to be let in, captions the call into its session
     and leaves by itself by ``automatic_leave``. ``422`` for a link that is no meeting this
     server can join, ``409`` for a second active bot on the meeting or key, ``429`` over
-    ``max_concurrent_bots``, ``503`` when no browser can start."""
-    row = await services.bots.create(
+    ``max_concurrent_bots``, ``503`` when no browser can start. Each webhook's secret is in
+    this reply only."""
+    row, endpoints = await services.bots.create(
         meeting_url=body.meeting_url, bot_name=body.bot_name, title=body.title, language=body.language,
         targets=body.targets, join_at=body.join_at, automatic_leave=body.automatic_leave, metadata=body.metadata,
-        deduplication_key=body.deduplication_key,
+        deduplication_key=body.deduplication_key, webhooks=[w.model_dump() for w in body.webhooks],
     )
-    return await _bot(services, row.id)
+    bot = await _bot(services, row.id)
+    return BotCreated(**bot.model_dump(), webhooks=[
+        WebhookOut(id=e.id, url=e.url, events=e.events, secret=e.secret) for e in endpoints
+    ])
 
 
 @router.get("", response_model=BotPage, summary="Bots, newest first")

@@ -36,6 +36,7 @@ _POLL_S = 0.5
 _NAME_TIMEOUT_S = 60.0
 _JOIN_BUTTON_TIMEOUT_S = 30.0
 _NO_AUDIO_S = 30.0
+_JOIN_EFFECT_S = 15.0  # a join click that leads nowhere (no waiting room, no call) failed
 _HELP_TIMEOUT_S = 120.0
 _CONFIG = {"tile": sel.TILE, "tileName": sel.TILE_NAME, "speaking": sel.SPEAKING_CLASSES, "notAPerson": sel.NOT_A_PERSON}
 INIT_SCRIPT = f"window.__ltConfig = {json.dumps(_CONFIG)};\n" + (files("livetranslate.bots.gmeet") / "capture.js").read_text()
@@ -60,18 +61,26 @@ class MeetAdapter:
     # --- the whole visit, with retries of passing failures
 
     async def run(self) -> None:
+        from playwright.async_api import Error as PlaywrightError
+
         retries = int(self.spec.get("retries", 2))
         for attempt in range(retries + 1):
             try:
                 bindings = {"__ltAudio": self._on_audio, "__ltEvent": self._on_event}
                 async with Browser(self.spec, INIT_SCRIPT, bindings) as browser:
-                    self.page = browser.page
-                    self.input = browser.input
-                    await self._visit()
+                    self.page, self.input = browser.page, browser.input
+                    try:
+                        await self._visit()
+                    except Failure:
+                        await self._shot()  # what the page showed when it failed
+                        raise
                 return
-            except Failure as f:
-                await self._shot()
-                if f.retry and attempt < retries and not self.leave_asked.is_set():
+            except (Failure, PlaywrightError) as e:
+                f = e if isinstance(e, Failure) else Failure(
+                    S.fatal, C.browser_crashed, f"the browser failed: {_first_line(e)}", retry=True)
+                self.page = None
+                # only a bot still joining tries again: one that was in the call has ended its visit
+                if f.retry and attempt < retries and self.r.state is S.joining and not self.leave_asked.is_set():
                     wait = 2.0 * 2**attempt
                     self.r.status(S.joining, f.sub_code, f"{f.message}; retry {attempt + 1} of {retries} in {wait:g} s")
                     await asyncio.sleep(wait)
@@ -125,7 +134,7 @@ class MeetAdapter:
 
     async def _wait_to_be_let_in(self) -> bool:
         """Until the call lets it in (True), or the bot's wait ends another way (False)."""
-        knocked_at = None
+        knocked_at, clicked_at = None, time.monotonic()
         while True:
             text = await self._text()
             await self._fail_on_exit_texts(text)
@@ -144,6 +153,9 @@ class MeetAdapter:
                 continue
             if self.leave_asked.is_set():
                 return self._ended(C.bot_received_leave_call, "asked to leave while waiting")
+            if knocked_at is None and time.monotonic() - clicked_at > _JOIN_EFFECT_S:
+                raise Failure(S.fatal, C.ui_element_not_found, "the join button did nothing: the meeting may "
+                              "refuse clicks a script makes (input_mode x11 clicks as a person)", retry=True)
             waited = time.monotonic() - (knocked_at or time.monotonic())
             if waited > self.opts.waiting_room_timeout:
                 return self._ended(C.timeout_exceeded_waiting_room, f"not let in within {self.opts.waiting_room_timeout:g} s")

@@ -1,9 +1,10 @@
-// Hash routes: #/live (?session=ID: rejoin it), #/sessions, #/sessions/{id}, #/projector/{id}.
+// Hash routes: #/live (?session=ID: rejoin it), #/bots, #/bots/{id}, #/sessions, #/sessions/{id}, #/projector/{id}.
 import { livePage } from "./live.js";
 import { sessionsPage } from "./sessions.js";
 import { sessionPage } from "./session.js";
 import { projectorPage } from "./projector.js";
 import { settingsPage } from "./settings.js";
+import { botsPage, botPage } from "./bots.js";
 
 const view = document.getElementById("view");
 let leave = null;
@@ -28,6 +29,8 @@ async function route() {
   else if (parts[0] === "sessions") left = await sessionsPage(box, params);
   else if (parts[0] === "projector" && parts[1]) left = projectorPage(box, parts[1], params);
   else if (parts[0] === "settings") left = await settingsPage(box);
+  else if (parts[0] === "bots" && parts[1]) left = botPage(box, parts[1]);
+  else if (parts[0] === "bots") left = await botsPage(box);
   else left = await livePage(box, params);
   if (mine === current) leave = left ?? null;
   else left?.(); // a newer navigation began while this page loaded

@@ -1,0 +1,121 @@
+"""Every way a meeting treats a bot, in the stand-in Meet: the exact moves the bot makes and
+the sub-code it ends with (automatic-leave timers shrunk to seconds)."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import httpx
+import pytest
+
+from tests.bots.conftest import attribution, moves, script, wait_for
+from tests.conftest import wer
+from tests.fakemeet import Participant, Scenario
+
+_codes = (f"sc{a}-{b}{b}{b}{b}-{c}{c}{c}" for a, b, c in itertools.product("abcdefghij", "klmnopq", "rstuvwxyz"))
+IN_CALL = ["joining", "in_call_not_recording", "in_call_recording"]
+QUICK = {"waiting_room_timeout": 3, "noone_joined_timeout": 4, "everyone_left_timeout": 2}
+
+
+def _present(name: str = "Ana Lima") -> Participant:
+    return Participant(id="ana", name=name)
+
+
+def _bot(server, meet, scenario: Scenario, **leave) -> tuple[str, dict]:
+    code = next(_codes)
+    url = meet.open(code, scenario)
+    r = httpx.post(f"{server.base}/v1/bots", json={"meeting_url": url, "automatic_leave": {**QUICK, **leave}})
+    assert r.status_code == 201, r.text
+    return code, r.json()
+
+
+def _ended(bot: dict) -> tuple[str, str | None]:
+    last = next(c for c in reversed(bot["status_changes"]) if c["new"] in ("call_ended", "fatal"))
+    return last["new"], last["sub_code"]
+
+
+@pytest.mark.parametrize("mode,expected,sub_code", [
+    ("not_found", ["joining", "fatal"], "meeting_not_found"),
+    ("sign_in", ["joining", "fatal"], "meeting_requires_sign_in"),
+    ("deny", ["joining", "in_waiting_room", "call_ended", "done"], "bot_kicked_from_waiting_room"),
+    ("never_admit", ["joining", "in_waiting_room", "call_ended", "done"], "timeout_exceeded_waiting_room"),
+    ("knock_expires", ["joining", "in_waiting_room", "call_ended", "done"], "timeout_exceeded_waiting_room"),
+])
+def test_a_meeting_that_does_not_let_the_bot_in(bot_server, meet, mode, expected, sub_code):
+    _, bot = _bot(bot_server, meet, Scenario(mode=mode, admit_after_s=1.0), waiting_room_timeout=4)
+    bot = wait_for(bot_server, bot["id"], {"done", "fatal"}, 60)
+    assert moves(bot) == expected, bot["status_changes"]
+    assert _ended(bot)[1] == sub_code
+
+
+def test_a_blocked_bot_retries_with_backoff_then_fails(bot_server, meet):
+    _, bot = _bot(bot_server, meet, Scenario(mode="blocked"))
+    bot = wait_for(bot_server, bot["id"], {"fatal"}, 90)
+    assert moves(bot) == ["joining", "joining", "joining", "fatal"], bot["status_changes"]
+    assert [c["sub_code"] for c in bot["status_changes"][1:]] == ["blocked_by_platform"] * 3
+    assert "retry 1 of 2 in 2 s" in bot["status_changes"][1]["message"]
+    assert bot["screenshots"] >= 1
+
+
+@pytest.mark.parametrize("action,sub_code,leaving", [
+    ("remove", "bot_kicked_from_call", False),
+    ("end", "call_ended_by_host", False),
+    ("everyone_leaves", "timeout_exceeded_everyone_left", True),
+])
+def test_the_call_ends_the_bots_visit(bot_server, meet, action, sub_code, leaving):
+    scenario = Scenario(mode="open", participants=[_present()], events=[{"t": 3, "action": action}])
+    _, bot = _bot(bot_server, meet, scenario)
+    bot = wait_for(bot_server, bot["id"], {"done", "fatal"}, 60)
+    assert moves(bot) == [*IN_CALL, *(["leaving"] if leaving else []), "call_ended", "done"], bot["status_changes"]
+    assert _ended(bot) == ("call_ended", sub_code)
+
+
+@pytest.mark.parametrize("leave,sub_code", [
+    ({"noone_joined_timeout": 3}, "timeout_exceeded_noone_joined"),
+    ({"silence_timeout": 3, "silence_activate_after": 0}, "timeout_exceeded_silence"),
+    ({"max_duration": 4}, "timeout_exceeded_max_duration"),
+])
+def test_the_bot_leaves_by_itself(bot_server, meet, leave, sub_code):
+    people = [] if sub_code == "timeout_exceeded_noone_joined" else [_present()]
+    _, bot = _bot(bot_server, meet, Scenario(mode="open", participants=people), **leave)
+    bot = wait_for(bot_server, bot["id"], {"done", "fatal"}, 60)
+    assert moves(bot) == [*IN_CALL, "leaving", "call_ended", "done"], bot["status_changes"]
+    assert _ended(bot) == ("call_ended", sub_code)
+
+
+def test_a_bot_named_like_a_bot_keyword_is_no_one(bot_server, meet):
+    scenario = Scenario(mode="open", participants=[_present("Otter.ai Notetaker")])
+    _, bot = _bot(bot_server, meet, scenario, noone_joined_timeout=3, bot_keywords=["notetaker"])
+    bot = wait_for(bot_server, bot["id"], {"done", "fatal"}, 60)
+    assert _ended(bot) == ("call_ended", "timeout_exceeded_noone_joined")
+
+
+def test_a_consent_only_a_person_may_give_waits_for_one(bot_server, meet):
+    scenario = Scenario(mode="open", participants=[_present()], events=[{"t": 2, "action": "consent_dialog"}])
+    code, bot = _bot(bot_server, meet, scenario)
+    helped = wait_for(bot_server, bot["id"], {"needs_help"}, 60)
+    assert helped["status"]["sub_code"] == "consent_required"
+    assert not any(c["what"].startswith("consent") for c in meet.state(code)["clicks"])  # never clicked for them
+    meet.ctl(code, "dismiss")
+    wait_for(bot_server, bot["id"], {"in_call_recording"}, 30)
+    httpx.post(f"{bot_server.base}/v1/bots/{bot['id']}/leave")
+    bot = wait_for(bot_server, bot["id"], {"done"}, 30)
+    assert moves(bot) == [*IN_CALL, "needs_help", "in_call_recording", "leaving", "call_ended", "done"]
+
+
+def test_the_recording_notice_is_accepted_and_a_rebuilt_connection_is_heard(bot_server, meet, librivox, tmp_path):
+    call = script(tmp_path, [("ana", "Ana Lima", librivox[0]), ("ana", "Ana Lima", librivox[2])], gap_s=3.0)
+    rebuilt_at = call.lines[0].end + 1.0  # between the two lines: new peer connections, new tracks
+    scenario = Scenario(mode="open", participants=call.participants,
+                        events=[{"t": 0.5, "action": "recording_dialog"}, {"t": rebuilt_at, "action": "renegotiate"}])
+    code, bot = _bot(bot_server, meet, scenario)
+    wait_for(bot_server, bot["id"], {"in_call_recording"}, 60)
+    time.sleep(call.lines[-1].end + 5)
+    httpx.post(f"{bot_server.base}/v1/bots/{bot['id']}/leave")
+    bot = wait_for(bot_server, bot["id"], {"done"}, 30)
+    assert any(c["what"] == "recording ok" for c in meet.state(code)["clicks"]), meet.state(code)["clicks"]
+    segments = httpx.get(f"{bot_server.base}/v1/sessions/{bot['session_id']}/transcript").json()["segments"]
+    assert wer(call.text, " ".join(s["text"] for s in segments)) < 0.25, segments  # both lines: before and after
+    score = attribution(call, segments)
+    assert score["wrong"] == 0, score
