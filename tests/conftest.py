@@ -47,10 +47,14 @@ def wer(reference: str, hypothesis: str) -> float:
 @pytest.fixture(scope="session")
 def librivox() -> list[Clip]:
     """Five real recordings (LibriVox, Debian's pocketsphinx-testdata) with their transcripts."""
-    from livetranslate.audio import decode_file
-
     if not (LIBRIVOX / "transcription").is_file():
         pytest.fail("pocketsphinx-testdata is missing: run `make test` (it installs the test packages)")
+    return librivox_clips()
+
+
+def librivox_clips() -> list[Clip]:
+    from livetranslate.audio import decode_file
+
     clips = []
     for line in (LIBRIVOX / "transcription").read_text().splitlines():
         m = re.match(r"<s> (.*) </s> \((.*)\)", line.strip())

@@ -37,7 +37,10 @@ def message(msg: dict) -> bytes:
 
 
 def write(out: BinaryIO, data: bytes) -> None:
-    out.write(data)
+    view = memoryview(data)
+    while view:  # an unbuffered pipe may take part of it
+        n = out.write(view)
+        view = view[n if n is not None else len(view):]
     out.flush()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -94,5 +95,9 @@ async def run(spec: dict, out: BinaryIO) -> int:
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    # the wire gets stdout to itself: what anything else (a library, a child process) prints
+    # there goes to stderr, the worker's log, instead of into the frames
+    wire_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     spec = json.loads(sys.stdin.readline())
-    return asyncio.run(run(spec, sys.stdout.buffer))
+    return asyncio.run(run(spec, wire_out))

@@ -142,7 +142,7 @@ class MeetAdapter:
                 return self._ended(C.bot_kicked_from_waiting_room, "someone in the call denied the request to join")
             if _has(text, sel.KNOCK_TIMED_OUT):
                 return self._ended(C.timeout_exceeded_waiting_room, "no one answered the request to join (Meet's own limit)")
-            if await self._first_visible(sel.LEAVE) is not None or await self._first_visible(sel.IN_CALL[1:]) is not None:
+            if await self._in_the_call():
                 self.r.status(S.in_call_not_recording, message="in the call")
                 await self._shot()
                 return True
@@ -160,6 +160,11 @@ class MeetAdapter:
             if waited > self.opts.waiting_room_timeout:
                 return self._ended(C.timeout_exceeded_waiting_room, f"not let in within {self.opts.waiting_room_timeout:g} s")
             await asyncio.sleep(_POLL_S)
+
+    async def _in_the_call(self) -> bool:
+        """The call's toolbar or its Leave button is on the page (shown or hidden: it hides
+        itself when the pointer rests)."""
+        return await self.page.locator(", ".join(sel.IN_CALL)).count() > 0
 
     async def _needs_help(self, text: str) -> bool:
         """A consent dialog or a CAPTCHA: wait (bounded) for a person; True once it is gone."""
@@ -190,7 +195,8 @@ class MeetAdapter:
     async def _in_call(self) -> None:
         started = time.monotonic()
         recording_since = None
-        self.others_at = started
+        if not self.people:
+            self.others_at = started
         while True:
             self._flush()
             text = await self._text()
