@@ -10,9 +10,10 @@ import asyncio
 import json
 import logging
 import os
+import queue
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from livetranslate.bots import wire
@@ -29,14 +30,39 @@ class Failure(Exception):
         self.state, self.sub_code, self.message, self.retry = state, sub_code, message, retry
 
 
+class Pipe:
+    """Frames to stdout from a thread of their own: the event loop (and the browser's
+    bindings) never wait on a server that is slow to read, and the order is kept."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+        self._queue: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="wire", daemon=True)
+        self._thread.start()
+
+    def put(self, data: bytes) -> None:
+        self._queue.put(data)
+
+    def _run(self) -> None:
+        while (data := self._queue.get()) is not None:
+            try:
+                wire.write(self._out, data)
+            except (BrokenPipeError, OSError):  # the server is gone: nothing to tell
+                return
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Everything said so far is written."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+
 @dataclass
 class Reporter:
     """The worker's half of the wire: everything it says goes through here."""
 
-    out: BinaryIO
+    out: Pipe
     state: BotState = BotState.joining
     screenshots: int = 0
-    said: list[dict] = field(default_factory=list)
 
     def status(self, state: BotState, sub_code: SubCode | None = None, message: str | None = None) -> None:
         self.state = state
@@ -56,10 +82,10 @@ class Reporter:
 
     def audio(self, pcm: bytes) -> None:
         for i in range(0, len(pcm), wire.MAX_FRAME):
-            wire.write(self.out, wire.frame(wire.AUDIO, pcm[i : i + wire.MAX_FRAME]))
+            self.out.put(wire.frame(wire.AUDIO, pcm[i : i + wire.MAX_FRAME]))
 
     def _json(self, msg: dict) -> None:
-        wire.write(self.out, wire.message(msg))
+        self.out.put(wire.message(msg))
 
 
 def _commands(loop: asyncio.AbstractEventLoop, leave: asyncio.Event) -> None:
@@ -80,7 +106,8 @@ async def _beat(reporter: Reporter, every: float) -> None:
 async def run(spec: dict, out: BinaryIO) -> int:
     from livetranslate.bots.gmeet.adapter import MeetAdapter
 
-    reporter = Reporter(out)
+    pipe = Pipe(out)
+    reporter = Reporter(pipe)
     leave = asyncio.Event()
     threading.Thread(target=_commands, args=(asyncio.get_running_loop(), leave), daemon=True).start()
     tasks = [asyncio.create_task(_beat(reporter, spec["heartbeat_s"]))]
@@ -91,6 +118,7 @@ async def run(spec: dict, out: BinaryIO) -> int:
     finally:
         for t in tasks:
             t.cancel()
+        pipe.close()
 
 
 def main() -> int:
