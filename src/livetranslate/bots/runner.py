@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import sys
 from collections import deque
 
@@ -29,6 +30,7 @@ from livetranslate.store.models import BotRow
 
 log = logging.getLogger(__name__)
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _SPEECH = {"speech_on": "on", "speech_off": "off"}
 
 
@@ -104,8 +106,11 @@ class BotRunner:
             kind, payload = got
             if kind == wire.AUDIO:
                 await self._audio(payload)
-            else:
+                continue
+            try:
                 await self._message(json.loads(payload))
+            except (LiveTranslateError, ValueError, KeyError, TypeError) as e:  # one odd report is not the bot's end
+                log.warning("bot %s: a report was not taken (%s): %s", self.bot_id, e, payload[:300])
 
     async def _read_stderr(self) -> None:
         while line := await self._proc.stderr.readline():
@@ -138,8 +143,12 @@ class BotRunner:
             )
 
     async def _participant(self, msg: dict) -> None:
-        await self._call(store.add_participant_event, bot_id=self.bot_id, kind=msg["kind"], participant_id=msg["id"],
-                         name=msg.get("name"), time=float(msg["time"]))
+        pid, name = _clean(msg["id"], 128), _clean(msg.get("name"), 200)
+        if not pid or msg["kind"] not in ("join", "leave", "speech_on", "speech_off"):
+            raise ValueError(f"not a participant event: {msg}")
+        msg = {**msg, "id": pid, "name": name}
+        await self._call(store.add_participant_event, bot_id=self.bot_id, kind=msg["kind"], participant_id=pid,
+                         name=name, time=float(msg["time"]))
         await self._webhooks.enqueue(self.bot_id, f"participant.{msg['kind']}", {
             "bot_id": self.bot_id, "session_id": self.session_id, "time": float(msg["time"]),
             "participant": {"id": msg["id"], "name": msg.get("name")},
@@ -193,3 +202,11 @@ class BotRunner:
 
     async def _call(self, fn, **kwargs):
         return await executors.run("store", self._db.call, fn, **kwargs)
+
+
+def _clean(text: str | None, limit: int) -> str | None:
+    """A meeting's name or id as one line of text (a tile may hold anything), or None."""
+    if text is None:
+        return None
+    text = _CONTROL.sub(" ", str(text)).strip()[:limit]
+    return text or None
