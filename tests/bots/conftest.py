@@ -67,15 +67,16 @@ def script(tmp: Path, turns: list[tuple[str, str, Clip]], *, lead_s: float = 2.0
     return Call(list(people.values()), lines)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def meet():
     SHOTS.mkdir(parents=True, exist_ok=True)
     with FakeMeet() as m:
         yield m
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bot_server(tmp_path_factory, meet):
+    """One server for the bot tests (they wait for their bots to end: at most 2 run at once)."""
     srv = start_server(tmp_path_factory.mktemp("bot-server"), LIVETRANSLATE_MEET_BASE_URL=meet.base,
                        LIVETRANSLATE_LOG_LEVEL="info", LIVETRANSLATE_MAX_CONCURRENT_BOTS="2")
     yield srv

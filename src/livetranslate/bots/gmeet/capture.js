@@ -146,17 +146,24 @@
       const self = tile.matches("[data-self-name]") || !!tile.querySelector("[data-self-name]");
       seen.set(id, { name, self, speaking: speaking(tile) });
     }
+    const wasIn = [...lt.people.values()].some((p) => p.self);
+    const isIn = [...seen.values()].some((p) => p.self);
+    if (wasIn && !isIn) { // the bot's own tile went: the bot is out of the call, no one else left
+      lt.people = new Map();
+      return;
+    }
     for (const [id, now] of seen) {
       const before = lt.people.get(id);
-      if (!before) send({ type: "join", id, name: now.name, self: now.self });
-      else if (before.name !== now.name && now.name) send({ type: "rename", id, name: now.name });
-      if (now.speaking && !(before && before.speaking)) send({ type: "speech_on", id, name: now.name });
-      if (!now.speaking && before && before.speaking) send({ type: "speech_off", id, name: now.name });
+      const self = now.self;
+      if (!before) send({ type: "join", id, name: now.name, self });
+      else if (before.name !== now.name && now.name) send({ type: "rename", id, name: now.name, self });
+      if (now.speaking && !(before && before.speaking)) send({ type: "speech_on", id, name: now.name, self });
+      if (!now.speaking && before && before.speaking) send({ type: "speech_off", id, name: now.name, self });
     }
     for (const [id, before] of lt.people) {
       if (!seen.has(id)) {
-        if (before.speaking) send({ type: "speech_off", id, name: before.name });
-        send({ type: "leave", id, name: before.name });
+        if (before.speaking) send({ type: "speech_off", id, name: before.name, self: before.self });
+        send({ type: "leave", id, name: before.name, self: before.self });
       }
     }
     lt.people = seen;
