@@ -132,9 +132,16 @@ class X11Input:
         await self._xdotool("click", "1")
 
     async def type_into(self, locator, text: str) -> None:
-        await self.click(locator)
-        await self._xdotool("key", "ctrl+a", "BackSpace")
-        await self._xdotool("type", "--delay", "30", text)
+        """Click the field and type; typed again if the field did not get it all (a window
+        that had no keyboard focus yet drops the first keys)."""
+        for _ in range(3):
+            await self.click(locator)
+            await self._xdotool("key", "ctrl+a", "BackSpace")
+            await self._xdotool("type", "--delay", "30", text)
+            if await locator.input_value() == text:
+                return
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"the field did not take the typed text {text!r}")
 
     async def wake(self) -> None:
         await self._xdotool("mousemove", str(WINDOW[0] // 2), str(WINDOW[1] // 2))
