@@ -47,7 +47,7 @@ def test_one_active_bot_per_meeting_and_key_and_no_more_than_allowed(bot_server,
     listed = httpx.get(f"{bot_server.base}/v1/bots", params={"status": "in_waiting_room,joining"}).json()
     assert {b["id"] for b in listed["items"]} >= {waiting["id"]} and listed["total"] >= 1
     bad = httpx.get(f"{bot_server.base}/v1/bots", params={"status": "sleeping"})
-    assert bad.status_code == 400 and "unknown state sleeping" in bad.json()["error"]["message"]
+    assert bad.status_code == 422 and "unknown state sleeping" in bad.json()["error"]["message"]
     for bot in (first.json(), second.json()):
         assert httpx.post(f"{bot_server.base}/v1/bots/{bot['id']}/leave").status_code == 200
     for bot in (first.json(), second.json()):

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
@@ -183,10 +184,14 @@ async def list_bots(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> BotPage:
+    """A page of bots (``limit``, ``offset``), only those in the given states when ``status``
+    is set, and how many match in all (``total``)."""
     states = [s.strip() for s in status.split(",") if s.strip()] if status else None
     unknown = sorted(set(states or ()) - {s.value for s in BotState})
     if unknown:
-        raise InvalidInput(f"status: unknown state {', '.join(unknown)}; states: {', '.join(s.value for s in BotState)}")
+        shown = ", ".join(u[:40] for u in unknown[:3])
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "status"), "msg": (
+            f"unknown state {shown}; states: {', '.join(s.value for s in BotState)}")}])
     rows, total = await services.bots.list(status=states, limit=limit, offset=offset)
     return BotPage(items=[BotOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
@@ -194,6 +199,7 @@ async def list_bots(
 @router.get("/{bot_id}", response_model=BotOut, summary="One bot, with every state it went through",
             responses=errors_doc(NotFound))
 async def get_bot(bot_id: str, services: ServicesDep) -> BotOut:
+    """Its state now and every move before it, each with its sub-code, message and source."""
     return await _bot(services, bot_id)
 
 
@@ -221,6 +227,8 @@ async def participant_events(
     bot_id: str, services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000, offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[ParticipantEvent]:
+    """In the order the bot saw them: ``join`` (a rename comes as a join with the new name),
+    ``leave``, ``speech_on`` and ``speech_off`` (the meeting's speaking indicator)."""
     rows = await services.bots.participant_events(bot_id, limit=limit, offset=offset)
     return [ParticipantEvent.of(r) for r in rows]
 

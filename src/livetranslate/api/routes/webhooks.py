@@ -49,6 +49,8 @@ async def deliveries(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> list[Delivery]:
+    """Each event sent to each endpoint: its webhook-id, how many attempts, the last answer,
+    and when the next attempt is due; ``state=dead`` lists those every attempt failed."""
     rows = await services.webhooks.deliveries(bot_id=bot_id, state=state, limit=limit, offset=offset)
     return [Delivery.of(d, e) for d, e in rows]
 
