@@ -125,10 +125,11 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         await sessions.load_defaults()
         await live.recover()
         await sources.recover()
-        await bots.start()
+        await bots.recover()
     except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
         log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
     webhooks.start()  # deliveries a stopped server owed go out now
+    bots.start()
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
         yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,

@@ -68,3 +68,11 @@ class Mixer:
         out, self._pending = self._pending[:ready], self._pending[ready:]
         self._out += ready
         return np.clip(out, -32768, 32767).astype("<i2").tobytes()
+
+    def drain(self) -> bytes:
+        """Everything heard so far (the call is over: no channel will add to it)."""
+        if self._start is None:
+            return b""
+        out, self._pending = self._pending, np.zeros(0, np.int32)
+        self._out += out.size
+        return np.clip(out, -32768, 32767).astype("<i2").tobytes()

@@ -15,16 +15,21 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import re
+import signal
 import sys
 from collections import deque
 
 from livetranslate import executors
 from livetranslate.bots import wire
 from livetranslate.bots.lifecycle import TERMINAL, BotState, SubCode
-from livetranslate.errors import Conflict, LiveTranslateError
+from sqlalchemy.exc import SQLAlchemyError
+
+from livetranslate.errors import Conflict, LiveTranslateError, NotFound
 from livetranslate.events import Participant, SpeakerTimelineEvent
 from livetranslate.session import TrackSpec
+from livetranslate.session.track import TrackState
 from livetranslate.store import bots as store
 from livetranslate.store.models import BotRow
 
@@ -50,6 +55,8 @@ class BotRunner:
         self._track = None
         self._stderr: deque[str] = deque(maxlen=20)
         self._killed: str | None = None
+        self._leave_wanted = False
+        self._audio_in: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.done = asyncio.create_task(self._run(), name=f"bot-{row.id}")
 
     def spec(self) -> dict:
@@ -63,14 +70,21 @@ class BotRunner:
         }
 
     def leave(self) -> None:
-        """Ask the worker to leave the meeting (it reports call_ended and exits)."""
+        """Ask the worker to leave the meeting (it reports call_ended and exits); said as soon
+        as the worker is there to hear it."""
+        self._leave_wanted = True
         self._send({"type": "leave"})
 
     def kill(self, reason: str) -> None:
-        """End the worker now (the reaper, a server stopping): no goodbye to the meeting."""
+        """End the worker and what it started (its browser, its display) now: the reaper, a
+        server stopping. No goodbye to the meeting."""
         self._killed = reason
+        self._kill_group()
+
+    def _kill_group(self) -> None:
         if self._proc is not None and self._proc.returncode is None:
-            self._proc.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
 
     def _send(self, msg: dict) -> None:
         if self._proc is not None and self._proc.stdin is not None and not self._proc.stdin.is_closing():
@@ -79,38 +93,62 @@ class BotRunner:
     # --- the worker's life
 
     async def _run(self) -> None:
+        feeder = asyncio.create_task(self._feed(), name=f"bot-{self.bot_id}-audio")
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "livetranslate", "bot", "worker",
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-                limit=wire.MAX_FRAME + 16,
+                limit=wire.MAX_FRAME + 16, start_new_session=True,  # its own group: killed with its browser
             )
             self._send(self.spec())
+            if self._killed is not None:
+                self._kill_group()
+            elif self._leave_wanted:
+                self._send({"type": "leave"})
             errors = asyncio.create_task(self._read_stderr(), name=f"bot-{self.bot_id}-stderr")
             try:
                 await self._read_frames()
+            except Exception:
+                log.exception("bot %s: its worker's reports cannot be read", self.bot_id)
+                self._kill_group()
             finally:
                 code = await self._proc.wait()
                 await errors
+            self._audio_in.put_nowait(None)
+            await feeder  # what it heard is on the track before the track stops
             await self._ended(code)
+        except NotFound:  # the bot (its session) was deleted under it
+            self._kill_group()
         except Exception:
             log.exception("bot %s: its runner failed", self.bot_id)
             await self._force(BotState.fatal, SubCode.internal_error, "the server lost its worker")
         finally:
-            if self._proc is not None and self._proc.returncode is None:
-                self._proc.kill()
+            self._kill_group()
+            feeder.cancel()
             await self._close_track()
 
     async def _read_frames(self) -> None:
+        """Everything the worker says, as it says it: audio is queued for the track (which may
+        make it wait while Whisper catches up) so that moves and heartbeats never wait behind it."""
         while (got := await wire.read_frame(self._proc.stdout)) is not None:
             kind, payload = got
             if kind == wire.AUDIO:
-                await self._audio(payload)
+                self._audio_in.put_nowait(payload)
                 continue
             try:
                 await self._message(json.loads(payload))
-            except (LiveTranslateError, ValueError, KeyError, TypeError) as e:  # one odd report is not the bot's end
+            except (LiveTranslateError, SQLAlchemyError, ValueError, KeyError, TypeError) as e:
                 log.warning("bot %s: a report was not taken (%s): %s", self.bot_id, e, payload[:300])
+
+    async def _feed(self) -> None:
+        while (pcm := await self._audio_in.get()) is not None:
+            track = self._track
+            if track is None or track.state is not TrackState.live:
+                continue  # no track (not recording yet, or it could not open): nothing to feed
+            try:
+                await track.feed(pcm)
+            except LiveTranslateError as e:
+                log.warning("bot %s: audio not taken: %s", self.bot_id, e.message)
 
     async def _read_stderr(self) -> None:
         while line := await self._proc.stderr.readline():
@@ -138,9 +176,13 @@ class BotRunner:
             log.warning("bot %s: its move to %s was refused: %s", self.bot_id, state.value, e.message)
             return
         if state is BotState.in_call_recording and self._track is None:
-            self._track = await self._live.open_track(
-                self.session_id, TrackSpec(format="pcm_s16le", sample_rate=16000), self._terminated,
-            )
+            try:
+                self._track = await self._live.open_track(
+                    self.session_id, TrackSpec(format="pcm_s16le", sample_rate=16000), self._terminated,
+                )
+            except LiveTranslateError as e:  # no room for another live session, or it is gone
+                await self._force(BotState.fatal, SubCode.internal_error, f"its session cannot take audio: {e.message}")
+                self.leave()
 
     async def _participant(self, msg: dict) -> None:
         pid, name = _clean(msg["id"], 128), _clean(msg.get("name"), 200)
@@ -161,10 +203,6 @@ class BotRunner:
             except LiveTranslateError as e:
                 log.warning("bot %s: meeting event refused: %s", self.bot_id, e.message)
 
-    async def _audio(self, pcm: bytes) -> None:
-        if self._track is not None:
-            await self._track.feed(pcm)
-
     async def _terminated(self, reason: str) -> None:
         """The session let go of the bot's track (deleted, taken over, server stopping): leave."""
         self.leave()
@@ -173,7 +211,7 @@ class BotRunner:
 
     async def _ended(self, code: int) -> None:
         """The worker exited: its last word stands if it said how it ended, else it crashed."""
-        row = await self._call(store.get_bot, bot_id=self.bot_id)
+        row = await self._call(store.get_bot, bot_id=self.bot_id)  # NotFound: deleted meanwhile
         state = BotState(row.status)
         if self._killed is not None and state not in TERMINAL:
             sub = SubCode.internal_error if self._killed == "the server stopped" else SubCode.heartbeat_timeout
@@ -197,7 +235,7 @@ class BotRunner:
             await self._sessions.end(self.session_id)
 
     async def _force(self, state: BotState, sub_code: SubCode | None, message: str | None) -> None:
-        with contextlib.suppress(Conflict):
+        with contextlib.suppress(LiveTranslateError):  # refused (it ended otherwise), or deleted
             await self._bots.move(self.bot_id, state, sub_code, message, "bot")
 
     async def _call(self, fn, **kwargs):

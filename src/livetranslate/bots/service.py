@@ -10,6 +10,7 @@ when their time comes and ends those whose worker stopped beating (the reaper).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import logging
 import shutil
@@ -19,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from livetranslate import executors, metrics
-from livetranslate.bots.lifecycle import ACTIVE, BotState, SubCode, check, ending
+from livetranslate.bots.lifecycle import ACTIVE, TERMINAL, BotState, SubCode, check, ending
 from livetranslate.bots.options import AutomaticLeave
 from livetranslate.bots.platforms import Meeting, recognise
 from livetranslate.bus import Bus
@@ -116,7 +117,10 @@ class Bots:
             raise Conflict(f"bot {bot_id} has already ended ({row.status})")
         await self._call(store.request_leave, bot_id=bot_id)
         if row.status == S.scheduled.value:
-            return await self.move(bot_id, S.done, message="cancelled before it joined", source="user")
+            try:
+                return await self.move(bot_id, S.done, message="cancelled before it joined", source="user")
+            except Conflict:  # its time came meanwhile: it is joining, so it is made to leave
+                pass
         runner = self._runners.get(bot_id)
         if runner is not None:
             await self.move(bot_id, S.leaving, message="asked to leave", source="user")
@@ -150,6 +154,9 @@ class Bots:
             missing.append(f"the browser {self._s.browser_path!r} (Debian: apt-get install chromium)")
         if importlib.util.find_spec("playwright") is None:
             missing.append("the Python package playwright")
+        if self._s.bot_input_mode == "x11":
+            missing += [f"{tool} (Debian: apt-get install {pkg})" for tool, pkg in (("Xvfb", "xvfb"), ("xdotool", "xdotool"))
+                        if shutil.which(tool) is None]
         if missing:
             raise NotReady("no bot browser can start: missing " + " and ".join(missing))
 
@@ -163,13 +170,16 @@ class Bots:
             check(S(row.status), to, code)
             return to.value, code.value if code else None, text or None
 
-        async with self._moving[bot_id]:
+        async with self._moving[bot_id]:  # stored and announced in the order made
             try:
                 row, change = await self._call(store.move_bot, bot_id=bot_id, check=checked, source=source)
             except Conflict as e:
                 log.warning("bot %s: refused a move to %s from %s: %s", bot_id, new.value, source, e.message)
                 raise
-        await self._announce(row, change.old, source)
+            await self._announce(row, change.old, source)
+        if S(row.status) in TERMINAL:
+            self._moving.pop(bot_id, None)
+            self._webhooks.forget(bot_id)
         return row
 
     async def _announce(self, row: BotRow, old: str | None, source: str) -> None:
@@ -206,13 +216,18 @@ class Bots:
 
         runner.done.add_done_callback(gone)
 
-    async def start(self) -> None:
-        """At start-up: bots a stopped server was running have ended; then the loop starts."""
+    async def recover(self) -> None:
+        """At start-up: bots a stopped server was running have ended; those it left between
+        the end of their call and done are done."""
         for row in await self._call(store.bots_in, status=_RUNNING):
-            try:
+            with contextlib.suppress(Conflict):
                 await self.move(row.id, S.fatal, SubCode.internal_error, "the server stopped while it ran", "reaper")
-            except Conflict:
-                pass
+        for row in await self._call(store.bots_in, status=[S.call_ended.value]):
+            with contextlib.suppress(Conflict):
+                await self.move(row.id, S.done, message="its worker was gone", source="reaper")
+
+    def start(self) -> None:
+        """The scheduler and the reaper."""
         self._loop_task = asyncio.create_task(self._loop(), name="bots")
 
     async def _loop(self) -> None:
@@ -228,8 +243,11 @@ class Bots:
         running = await self._call(store.count_bots, status=_RUNNING)
         for row in await self._call(store.bots_in, status=[S.scheduled.value]):
             if as_utc(row.join_at) <= now and row.id not in self._runners and running < self._s.max_concurrent_bots:
+                try:
+                    await self.move(row.id, S.joining, message="its join time came", source="scheduler")
+                except Conflict:  # cancelled meanwhile
+                    continue
                 running += 1
-                await self.move(row.id, S.joining, message="its join time came", source="scheduler")
                 self._start(await self.get(row.id))
         stale = now - timedelta(seconds=self._s.bot_heartbeat_timeout_s)
         for row in await self._call(store.bots_in, status=_RUNNING):
@@ -246,13 +264,18 @@ class Bots:
         except Conflict:
             pass
 
-    async def shutdown(self) -> None:
-        """Server stopping: every bot leaves its meeting (ended as the server stopping)."""
+    async def shutdown(self, grace_s: float = 10.0) -> None:
+        """Server stopping: every bot leaves its meeting as if asked (call_ended,
+        bot_received_leave_call); a worker that has not gone after ``grace_s`` is ended."""
         if self._loop_task is not None:
             self._loop_task.cancel()
         runners = list(self._runners.values())
         for runner in runners:
-            runner.kill("the server stopped")
+            runner.leave()
+        _, late = await asyncio.wait([r.done for r in runners], timeout=grace_s) if runners else ((), ())
+        for runner in runners:
+            if runner.done in late:
+                runner.kill("the server stopped")
         await asyncio.gather(*(r.done for r in runners), return_exceptions=True)
 
     async def _call(self, fn, **kwargs):

@@ -51,6 +51,10 @@ class Webhooks:
         self._endpoints[bot_id] = rows
         return rows
 
+    def forget(self, bot_id: str) -> None:
+        """The bot has ended: its endpoints are read again if ever needed."""
+        self._endpoints.pop(bot_id, None)
+
     async def endpoints(self, bot_id: str) -> list[WebhookEndpointRow]:
         if bot_id not in self._endpoints:
             self._endpoints[bot_id] = await self._call(store.endpoints, bot_id=bot_id)
@@ -95,7 +99,7 @@ class Webhooks:
             while True:
                 try:
                     due = await self._call(store.due, now=utcnow(), limit=50)
-                    await asyncio.gather(*(self._attempt(http, d, e) for d, e in due))
+                    await asyncio.gather(*(self._attempt(http, d, e) for d, e in due), return_exceptions=True)
                 except Exception:
                     log.exception("webhooks: a delivery pass failed")
                     due = []
@@ -114,7 +118,7 @@ class Webhooks:
             status = r.status_code
             if not 200 <= status < 300:
                 error = f"HTTP {status}: {r.text[:200]}"
-        except httpx.HTTPError as exc:
+        except Exception as exc:  # unreachable, refused, slow, a URL httpx cannot use: a failed attempt
             error = f"{type(exc).__name__}: {exc}"[:500]
         attempt = d.attempts + 1
         delivered = status is not None and 200 <= status < 300

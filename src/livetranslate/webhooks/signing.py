@@ -34,9 +34,21 @@ def new_secret() -> str:
 
 
 def _key(secret: str) -> bytes:
+    """The secret's key; ValueError for one that is not ``whsec_`` and base64 of 16-64 bytes."""
     if not secret.startswith(PREFIX):
         raise ValueError(f"a webhook secret starts with {PREFIX}")
-    return base64.b64decode(secret[len(PREFIX):])
+    try:
+        key = base64.b64decode(secret[len(PREFIX):], validate=True)
+    except ValueError as e:
+        raise ValueError("a webhook secret is whsec_ and then base64") from e
+    if not 16 <= len(key) <= 64:
+        raise ValueError("a webhook secret's key is 16 to 64 bytes")
+    return key
+
+
+def check_secret(secret: str) -> str:
+    _key(secret)
+    return secret
 
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -63,9 +75,9 @@ def verify(secret: str, received: Mapping[str, str], body: bytes, *, now: float 
         raise InvalidSignature("webhook-timestamp is not a number") from e
     if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
         raise InvalidSignature("webhook-timestamp is too old or in the future (a replay?)")
-    expected = sign(secret, msg_id, timestamp, body).split(",", 1)[1]
+    expected = sign(secret, msg_id, timestamp, body).split(",", 1)[1].encode()
     for candidate in signatures.split():
         version, _, value = candidate.partition(",")
-        if version == "v1" and hmac.compare_digest(value, expected):
+        if version == "v1" and hmac.compare_digest(value.encode(errors="replace"), expected):
             return json.loads(body)
     raise InvalidSignature("no signature matches the secret")

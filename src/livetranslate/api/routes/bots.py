@@ -10,7 +10,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field
+import httpx
+from pydantic import AfterValidator, BaseModel, Field
 
 from livetranslate.api.deps import ServicesDep
 from livetranslate.api.openapi import errors_doc
@@ -22,6 +23,7 @@ from livetranslate.store import as_utc
 from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow
 from livetranslate.translation.langid import LanguageCode
 from livetranslate.webhooks import EVENTS
+from livetranslate.webhooks.signing import check_secret
 
 router = APIRouter(prefix="/v1/bots", tags=["bots"])
 _MEANS = {
@@ -33,15 +35,28 @@ _MEANS = {
 }
 
 
+def _http_url(value: str) -> str:
+    """A URL httpx can send to, with a host."""
+    try:
+        if not httpx.URL(value).host:
+            raise ValueError("the URL has no host")
+    except httpx.InvalidURL as e:
+        raise ValueError(f"not a URL: {e}") from e
+    return value
+
+
 class WebhookSpec(BaseModel):
     model_config = {"extra": "forbid"}
 
-    url: str = Field(min_length=1, max_length=2048, pattern=r"^https?://", examples=["https://example.org/hooks/meetings"])
+    url: Annotated[str, AfterValidator(_http_url)] = Field(
+        min_length=1, max_length=2048, pattern=r"^https?://", examples=["https://example.org/hooks/meetings"])
     events: list[Literal[EVENTS]] = Field(  # type: ignore[valid-type]
         default_factory=list, description="The event types it takes (default: all)."
     )
-    secret: str | None = Field(None, pattern=r"^whsec_[A-Za-z0-9+/=]{16,200}$",
-                               description="Its signing secret (default: one is made and shown once, in this reply).")
+    secret: Annotated[str, AfterValidator(check_secret)] | None = Field(
+        None, pattern=r"^whsec_[A-Za-z0-9+/=]{20,90}$",
+        description="Its signing secret: `whsec_` and the base64 of 16-64 random bytes (default: one is made and "
+        "shown once, in this reply).")
 
 
 class BotCreate(BaseModel):

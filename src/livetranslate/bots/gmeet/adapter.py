@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import re
@@ -75,22 +76,29 @@ class MeetAdapter:
                         await self._shot()  # what the page showed when it failed
                         raise
                 return
-            except (Failure, PlaywrightError) as e:
+            except Exception as e:
                 f = e if isinstance(e, Failure) else Failure(
-                    S.fatal, C.browser_crashed, f"the browser failed: {_first_line(e)}", retry=True)
+                    S.fatal, C.browser_crashed if isinstance(e, PlaywrightError) else C.internal_error,
+                    f"{'the browser' if isinstance(e, PlaywrightError) else 'the bot'} failed: {_first_line(e)}",
+                    retry=isinstance(e, PlaywrightError))
                 self.page = None
                 # only a bot still joining tries again: one that was in the call has ended its visit
                 if f.retry and attempt < retries and self.r.state is S.joining and not self.leave_asked.is_set():
                     wait = 2.0 * 2**attempt
                     self.r.status(S.joining, f.sub_code, f"{f.message}; retry {attempt + 1} of {retries} in {wait:g} s")
-                    await asyncio.sleep(wait)
-                    continue
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.leave_asked.wait(), wait)
+                    if not self.leave_asked.is_set():
+                        continue
+                    f = Failure(S.call_ended, C.bot_received_leave_call, "asked to leave while joining")
                 self.r.status(f.state, f.sub_code, f.message)
                 return
 
     async def _visit(self) -> None:
         await self._open()
         await self._prejoin()
+        if self.leave_asked.is_set():  # asked before it knocked: it never asks to join
+            raise Failure(S.call_ended, C.bot_received_leave_call, "asked to leave before it joined")
         if await self._wait_to_be_let_in():
             await self._in_call()
 
@@ -118,6 +126,8 @@ class MeetAdapter:
             if time.monotonic() > deadline:
                 raise await self._missing("name field")
             await asyncio.sleep(_POLL_S)
+        if self.leave_asked.is_set():
+            return
         if name is not None:
             await self.input.type_into(name, self.spec["bot_name"])
         for toggle in (sel.MIC_OFF, sel.CAMERA_OFF):
@@ -142,6 +152,10 @@ class MeetAdapter:
                 return self._ended(C.bot_kicked_from_waiting_room, "someone in the call denied the request to join")
             if _has(text, sel.KNOCK_TIMED_OUT):
                 return self._ended(C.timeout_exceeded_waiting_room, "no one answered the request to join (Meet's own limit)")
+            if self.leave_asked.is_set():
+                if await self._in_the_call():
+                    await self._leave()
+                return self._ended(C.bot_received_leave_call, "asked to leave while waiting")
             if await self._in_the_call():
                 self.r.status(S.in_call_not_recording, message="in the call")
                 await self._shot()
@@ -151,8 +165,6 @@ class MeetAdapter:
                 self.r.status(S.in_waiting_room, message="asked to join; waiting to be let in")
             if await self._needs_help(text):
                 continue
-            if self.leave_asked.is_set():
-                return self._ended(C.bot_received_leave_call, "asked to leave while waiting")
             if knocked_at is None and time.monotonic() - clicked_at > _JOIN_EFFECT_S:
                 raise Failure(S.fatal, C.ui_element_not_found, "the join button did nothing: the meeting may "
                               "refuse clicks a script makes (input_mode x11 clicks as a person)", retry=True)
@@ -199,13 +211,12 @@ class MeetAdapter:
             self.others_at = started
         while True:
             self._flush()
-            text = await self._text()
-            if _has(text, sel.REMOVED):
-                return self._ended(C.bot_kicked_from_call, "removed from the meeting")
-            if _has(text, sel.ENDED_BY_HOST):
-                return self._ended(C.call_ended_by_host, "the host ended the meeting")
-            if _has(text, sel.LEFT):
-                return self._ended(C.bot_kicked_from_call, "out of the meeting")
+            if not await self._in_the_call():  # the exit texts count only once the call's toolbar is gone
+                text = await self._text()      # (a chat line saying "meeting ended" is no end)
+                if _has(text, sel.ENDED_BY_HOST):
+                    return self._ended(C.call_ended_by_host, "the host ended the meeting")
+                return self._ended(C.bot_kicked_from_call, "removed from the meeting" if _has(text, sel.REMOVED)
+                                   else "out of the meeting: " + " ".join(text.split())[:200])
             await self._dialogs()
             if recording_since is None and self.mixer.started:
                 recording_since = time.monotonic()
@@ -296,7 +307,7 @@ class MeetAdapter:
     def _flush(self, everything: bool = False) -> None:
         if self.r.state is not S.in_call_recording and not everything:
             return
-        if pcm := self.mixer.take():
+        if pcm := (self.mixer.drain() if everything else self.mixer.take()):
             self.r.audio(pcm)
 
     # --- the page

@@ -89,6 +89,7 @@ async function show(root, id, page) {
   const shots = el("div", { id: "bot-shots", class: "shots" });
   const captionsRoot = el("section", { id: "captions", "aria-live": "polite", "aria-label": "Captions" });
   const session = await api(`/v1/sessions/${bot.session_id}`).catch(() => null);
+  if (page.closed) return; // the person went elsewhere meanwhile
   const captions = new Captions(captionsRoot, { targets: session?.targets || [] });
   leave.addEventListener("click", async () => {
     leave.disabled = true;
