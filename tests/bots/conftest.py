@@ -37,25 +37,27 @@ class Call:
         return " ".join(line.clip.text for line in self.lines)
 
 
-def script(tmp: Path, turns: list[tuple[str, str, Clip]], *, lead_s: float = 2.0, gap_s: float = 1.0,
+def script(tmp: Path, turns: list[tuple], *, lead_s: float = 2.0, gap_s: float = 1.0,
            tail_s: float = 2.0) -> Call:
-    """One WAV per participant on the call's timeline: each says its clips in turn, silent
-    otherwise; the stretches they speak are their tiles' speaking truth."""
+    """One WAV per participant on the call's timeline: each says its clips in turn (a 4th
+    item sets a line's start: lines may overlap), silent otherwise; the stretches they speak
+    are their tiles' speaking truth."""
     t, lines = lead_s, []
-    for who, name, clip in turns:
+    for who, name, clip, *start in turns:
+        t = start[0] if start else t
         dur = clip.audio.size / 16000
         lines.append(Line(who, name, clip, t, t + dur))
         t += dur + gap_s
-    total = int((t + tail_s) * 16000)
+    total = int((max(line.end for line in lines) + tail_s) * 16000)
     people: dict[str, Participant] = {}
-    for who, name, _ in turns:
+    for who, name, *_ in turns:
         if who in people:
             continue
         track = np.zeros(total, np.float32)
         mine = [line for line in lines if line.who == who]
         for line in mine:
             a = int(line.start * 16000)
-            track[a : a + line.clip.audio.size] = line.clip.audio
+            track[a : a + line.clip.audio.size] += line.clip.audio
         path = tmp / f"{who}.wav"
         with wave.open(str(path), "wb") as w:
             w.setnchannels(1)
@@ -98,25 +100,26 @@ def moves(bot: dict) -> list[str]:
 
 
 def attribution(call: Call, segments: list[dict]) -> dict[str, int]:
-    """Words named right, wrong, or not at all, against the script. The session's clock
-    starts when the bot first heard the call, the script's when the meeting's audio began:
-    the offset is the one that puts the most words inside a line."""
+    """Words named right, wrong, or not at all, against the script (a word spoken while two
+    people talk is right with either's name). The session's clock starts when the bot first
+    heard the call, the script's when the meeting's audio began: the offset is the one that
+    puts the most words inside a line."""
     words = [(w["start"] + w["end"]) / 2 for s in segments for w in s["words"]]
     names = [s["speaker_name"] for s in segments for _ in s["words"]]
 
-    def line_at(t: float) -> Line | None:
-        return next((line for line in call.lines if line.start - 0.3 <= t <= line.end + 0.3), None)
+    def lines_at(t: float) -> list[Line]:
+        return [line for line in call.lines if line.start - 0.3 <= t <= line.end + 0.3]
 
     offsets = np.arange(-3.0, 3.0, 0.05)
-    best = max(offsets, key=lambda o: sum(line_at(t + o) is not None for t in words))
+    best = max(offsets, key=lambda o: sum(bool(lines_at(t + o)) for t in words))
     out = {"right": 0, "wrong": 0, "unnamed": 0, "outside": 0}
     for t, name in zip(words, names):
-        line = line_at(t + best)
-        if line is None:
+        lines = lines_at(t + best)
+        if not lines:
             out["outside"] += 1
         elif name is None:
             out["unnamed"] += 1
         else:
-            out["right" if name == line.name else "wrong"] += 1
+            out["right" if name in {line.name for line in lines} else "wrong"] += 1
     out["offset_ms"] = int(round(best * 1000))
     return out

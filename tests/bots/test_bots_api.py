@@ -46,6 +46,8 @@ def test_one_active_bot_per_meeting_and_key_and_no_more_than_allowed(bot_server,
     waiting = wait_for(bot_server, first.json()["id"], {"in_waiting_room"}, 60)
     listed = httpx.get(f"{bot_server.base}/v1/bots", params={"status": "in_waiting_room,joining"}).json()
     assert {b["id"] for b in listed["items"]} >= {waiting["id"]} and listed["total"] >= 1
+    busy = httpx.delete(f"{bot_server.base}/v1/sessions/{waiting['session_id']}")
+    assert busy.status_code == 409 and "make it leave first" in busy.json()["error"]["message"], busy.text
     bad = httpx.get(f"{bot_server.base}/v1/bots", params={"status": "sleeping"})
     assert bad.status_code == 422 and "unknown state sleeping" in bad.json()["error"]["message"]
     for bot in (first.json(), second.json()):
@@ -55,7 +57,13 @@ def test_one_active_bot_per_meeting_and_key_and_no_more_than_allowed(bot_server,
         assert done["status_changes"][-2]["sub_code"] == "bot_received_leave_call", done["status_changes"]
     ended = httpx.post(f"{bot_server.base}/v1/bots/{first.json()['id']}/leave")
     assert ended.status_code == 409 and "already ended" in ended.json()["error"]["message"]
-    assert _post(bot_server, meeting_url=lobby).status_code == 201  # the meeting is free again
+    assert httpx.delete(f"{bot_server.base}/v1/sessions/{waiting['session_id']}").status_code == 204
+    assert httpx.get(f"{bot_server.base}/v1/bots/{waiting['id']}").status_code == 404  # it went with its session
+    assert not (bot_server.data_dir / "bots" / waiting["id"]).exists()
+    again = _post(bot_server, meeting_url=lobby)  # the meeting is free again
+    assert again.status_code == 201
+    httpx.post(f"{bot_server.base}/v1/bots/{again.json()['id']}/leave")
+    wait_for(bot_server, again.json()["id"], {"done"}, 30)
     assert httpx.get(f"{bot_server.base}/v1/bots/nope").status_code == 404
 
 

@@ -119,3 +119,34 @@ def test_the_recording_notice_is_accepted_and_a_rebuilt_connection_is_heard(bot_
     assert wer(call.text, " ".join(s["text"] for s in segments)) < 0.25, segments  # both lines: before and after
     score = attribution(call, segments)
     assert score["wrong"] == 0, score
+
+
+def test_three_people_overlap_one_joins_late_and_is_renamed_and_no_one_is_misnamed(bot_server, meet, librivox,
+                                                                                synthetic, tmp_path):
+    a = librivox[0].audio.size / 16000
+    call = script(tmp_path, [
+        ("ana", "Ana Lima", librivox[0], 2.0),
+        ("bob", "Bob Stone", synthetic[1], 2.0 + a - 1.0),  # Bob starts 1 s before Ana ends: crosstalk
+        ("eve", "Eve Park", librivox[3], 2.0 + a + 5.0),
+        ("ana", "Ana Lima", synthetic[2], 2.0 + a + 5.0 + librivox[3].audio.size / 16000 + 1.0),
+    ])
+    eve = next(p for p in call.participants if p.id == "eve")
+    eve.join_at, eve.rename = call.lines[2].start - 3.0, (call.lines[2].start - 1.0, "Eve Park (guest)")
+    for line in call.lines:
+        if line.who == "eve":
+            line.name = "Eve Park (guest)"  # what the meeting calls her by the time she speaks
+    code, bot = _bot(bot_server, meet, Scenario(mode="open", participants=call.participants))
+    wait_for(bot_server, bot["id"], {"in_call_recording"}, 60)
+    time.sleep(call.lines[-1].end + 5)
+    httpx.post(f"{bot_server.base}/v1/bots/{bot['id']}/leave")
+    bot = wait_for(bot_server, bot["id"], {"done"}, 30)
+    segments = httpx.get(f"{bot_server.base}/v1/sessions/{bot['session_id']}/transcript").json()["segments"]
+    score = attribution(call, segments)
+    named = score["right"] + score["wrong"] + score["unnamed"]
+    print(f"overlap: WER {wer(call.text, ' '.join(s['text'] for s in segments)):.3f}; {score}")
+    assert score["wrong"] <= 0.02 * named, (score, [(s["speaker_name"], s["start"], s["end"], s["text"])
+                                                    for s in segments], [(x.name, x.start, x.end) for x in call.lines])
+    assert score["right"] >= 0.5 * named, score
+    people = {p["id"].rsplit("/", 1)[-1]: p for p in httpx.get(f"{bot_server.base}/v1/bots/{bot['id']}/participants").json()}
+    assert people["eve"]["name"] == "Eve Park (guest)" and people["eve"]["joined_at"] >= eve.join_at - 1, people
+    assert people["ana"]["joined_at"] < 1.0

@@ -138,6 +138,20 @@ class Bots:
         await self._call(store.request_leave, bot_id=bot_id)
         await self.move(bot_id, S.done, message="cancelled", source="user")
 
+    async def of_session(self, session_id: str) -> list[str]:
+        """The bots of a session about to be deleted; Conflict while one is still active."""
+        rows = await self._call(store.bots_of_session, session_id=session_id)
+        for row in rows:
+            if S(row.status) in ACTIVE or row.id in self._runners:
+                raise Conflict(f"bot {row.id} is {row.status} in this session's meeting; make it leave first "
+                               f"(POST /v1/bots/{row.id}/leave)")
+        return [row.id for row in rows]
+
+    def forget_files(self, bot_ids: list[str]) -> None:
+        """Their screenshots go with their session."""
+        for bot_id in bot_ids:
+            shutil.rmtree(self.bot_dir(bot_id), ignore_errors=True)
+
     def screenshot(self, row: BotRow, n: int) -> Path:
         path = self.bot_dir(row.id) / f"{n}.png"
         if not 1 <= n <= row.screenshots or not path.exists():

@@ -111,6 +111,10 @@ def bots_in(db: Session, *, status: list[str]) -> list[BotRow]:
     return list(db.scalars(select(BotRow).where(BotRow.status.in_(status)).order_by(BotRow.created_at)).all())
 
 
+def bots_of_session(db: Session, *, session_id: str) -> list[BotRow]:
+    return list(db.scalars(select(BotRow).where(BotRow.session_id == session_id)).all())
+
+
 def bot_of_session(db: Session, *, session_id: str) -> str | None:
     """The bot whose captions go to this session, if one does."""
     return db.scalar(select(BotRow.id).where(BotRow.session_id == session_id).limit(1))

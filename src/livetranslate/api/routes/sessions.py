@@ -156,10 +156,15 @@ async def get_session(session_id: str, services: ServicesDep) -> SessionOut:
     return SessionOut.of(await services.sessions.get(session_id))
 
 
-@router.delete("/{session_id}", status_code=204, summary="Delete a session", responses=errors_doc(NotFound))
+@router.delete("/{session_id}", status_code=204, summary="Delete a session", responses=errors_doc(NotFound, Conflict))
 async def delete_session(session_id: str, services: ServicesDep) -> Response:
-    """With its transcript, translations, speakers and recording; a live audio socket is closed (``1001``)."""
+    """With its transcript, translations, speakers and recording, and the bot that captioned
+    it (its moves, screenshots and webhook deliveries); a live audio socket is closed
+    (``1001``). ``409`` while its bot is still in the meeting: make it leave first."""
+    await services.sessions.get(session_id)
+    bots = await services.bots.of_session(session_id)
     await services.sessions.delete(session_id)
+    services.bots.forget_files(bots)
     return Response(status_code=204)
 
 
