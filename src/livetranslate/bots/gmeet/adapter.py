@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from livetranslate.bots.edges import Edges
 from livetranslate.bots.gmeet import selectors as sel
 from livetranslate.bots.browser import Browser
 from livetranslate.bots.lifecycle import BotState, SubCode
@@ -52,6 +53,7 @@ class MeetAdapter:
         self.dir = Path(spec["directory"])
         self.dir.mkdir(parents=True, exist_ok=True)
         self.mixer = Mixer()
+        self.edges = Edges()
         self.people: dict[str, str | None] = {}  # in the call now, not the bot: id → name
         self.tracks = 0
         self.heard_at = time.monotonic()  # speech, by a tile's ring or by sound
@@ -274,6 +276,7 @@ class MeetAdapter:
         if np.abs(pcm).max(initial=0) > 160:  # -46 dBFS: someone is making sound
             self.heard_at = time.monotonic()
         self.mixer.add(int(frame), pcm)
+        self.edges.add(channel, int(frame), pcm)
         self._flush()
 
     def _on_event(self, event: dict) -> None:
@@ -285,6 +288,8 @@ class MeetAdapter:
         elif kind == "error":
             log.warning("page: %s", event.get("message"))
         elif kind in ("join", "leave", "rename", "speech_on", "speech_off") and not event.get("self"):
+            if kind in ("speech_on", "speech_off") and frame is not None:  # the ring lags the voice
+                frame = self.edges.refine(kind[7:], int(frame))
             self._person(kind, event, self.mixer.seconds(frame))
 
     def _person(self, kind: str, event: dict, at: float) -> None:
