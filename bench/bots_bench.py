@@ -108,7 +108,7 @@ class Sampler:
             await asyncio.sleep(1.0)
 
 
-async def one_bot(base: str, meet, code: str, call, lead: float) -> dict:
+async def one_bot(base: str, meet, code: str, call) -> dict:
     import httpx
     import websockets
 
@@ -118,8 +118,11 @@ async def one_bot(base: str, meet, code: str, call, lead: float) -> dict:
 
     url = meet.open(code, Scenario(mode="knock", admit_after_s=1.0, participants=call.participants))
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
-        posted = time.monotonic()
-        bot = (await http.post("/v1/bots", json={"meeting_url": url})).json()
+        posted, posted_wall = time.monotonic(), time.time()
+        r = await http.post("/v1/bots", json={"meeting_url": url})
+        if r.status_code != 201:
+            raise RuntimeError(f"POST /v1/bots: {r.status_code} {r.text}")
+        bot = r.json()
         recording_at = None
         while recording_at is None:
             state = (await http.get(f"/v1/bots/{bot['id']}")).json()["status"]["code"]
@@ -128,33 +131,35 @@ async def one_bot(base: str, meet, code: str, call, lead: float) -> dict:
             elif state in ("fatal", "call_ended", "done"):
                 raise RuntimeError(f"bot ended: {state}")
             await asyncio.sleep(0.1)
-        admitted = meet.meetings[code].admitted_at
+        while meet.meetings[code].media_t0 is None:
+            await asyncio.sleep(0.05)
+        t0 = meet.meetings[code].media_t0  # the page's wall clock: when the call's audio began
         finals: list[tuple[float, dict]] = []
         async with websockets.connect(f"{base.replace('http', 'ws')}/v1/sessions/{bot['session_id']}/events") as ws:
-            end = admitted + lead + call.lines[-1].end + 8
-            while time.monotonic() < end:
+            end = t0 + call.lines[-1].end + 8
+            while time.time() < end:
                 try:
-                    e = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, end - time.monotonic())))
+                    e = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, end - time.time())))
                 except TimeoutError:
                     break
                 if e.get("type") == "segment" and e["status"] == "final" and e["text"]:
-                    finals.append((time.monotonic(), e))
+                    finals.append((time.time(), e))
         await http.post(f"/v1/bots/{bot['id']}/leave")
         segments = (await http.get(f"/v1/sessions/{bot['session_id']}/transcript")).json()["segments"]
     score = attribution(call, segments)
     offset = score["offset_ms"] / 1000
     return {
         "join_s": recording_at - posted,
-        "first_caption_s": finals[0][0] - posted if finals else None,
-        "latency": _latencies(call, finals, admitted + lead, offset),
+        "first_caption_s": finals[0][0] - posted_wall if finals else None,
+        "latency": _latencies(call, finals, t0, offset),
         "wer": wer(call.text, " ".join(s["text"] for s in segments)),
         "attribution": score,
     }
 
 
 def _latencies(call, finals, t0_wall: float, offset: float) -> list[float]:
-    """Each line's final after the line's speech ended (wall clock: the page plays the call
-    from t0; a final's session time + offset is script time)."""
+    """Each line's final after the line's speech ended (the call's audio began at ``t0_wall``,
+    on the clock the arrivals were taken on; a final's session time + offset is script time)."""
     out = []
     for line in call.lines:
         arrivals = [at for at, e in finals if line.start - 0.3 <= e["end"] + offset <= line.end + 0.6]
@@ -208,7 +213,7 @@ async def run(n: int, base: str, server_pid: int, meet, call, mix) -> dict:
         return [p.pid for p in server.children() if "worker" in " ".join(p.cmdline())]
 
     sampling = asyncio.create_task(sampler.run(bot_pids, stop))
-    results = await asyncio.gather(*(one_bot(base, meet, f"ben-chb{chr(97 + n)}{chr(97 + i)}-xyz", call, 0.3)
+    results = await asyncio.gather(*(one_bot(base, meet, f"ben-c{chr(97 + n)}{chr(97 + i)}b-xyz", call)
                                      for i in range(n)))
     stop.set()
     await sampling
@@ -230,6 +235,8 @@ async def run(n: int, base: str, server_pid: int, meet, call, mix) -> dict:
 
 def report(rows: list[dict], command: str) -> str:
     out = [
+        HEADING,
+        "",
         f"`{command}` — {machine()}. Each bot in its own stand-in Meet (waiting room, let in after 1 s), three "
         "participants taking turns (two LibriVox readers, one espeak voice); speaking rings lag the speech by "
         "0.3 s on, 0.8 s off. Latency: from the end of a line's speech to its final caption; *direct*: the same "

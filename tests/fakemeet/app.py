@@ -76,6 +76,8 @@ class Meeting:
         self.clicks: list[dict] = []
         self.refused: list[dict] = []
         self.knocked_at: float | None = None
+        self.media_t0: float | None = None
+        """Wall-clock time (time.time()) at which the call's audio began playing."""
 
     def view(self) -> dict:
         return {
@@ -130,6 +132,11 @@ def build_app(meetings: dict[str, Meeting]) -> FastAPI:
     def joined(code: str) -> dict:
         m = meeting(code)
         m.admitted_at = m.admitted_at or time.monotonic()
+        return {}
+
+    @app.post("/_api/{code}/media")
+    def media_started(code: str, body: dict) -> dict:
+        meeting(code).media_t0 = float(body["t0"])
         return {}
 
     @app.post("/_api/{code}/left")

@@ -148,19 +148,20 @@ function hostPoll() {
 async function startMedia() {
   const ctx = (media.ctx = new AudioContext());
   await ctx.resume();
-  const start = ctx.currentTime + 0.3;
-  media.t0 = start;
-  for (const p of scenario.participants) {
+  const buffers = {};
+  for (const p of scenario.participants) { // fetched and decoded first: the call starts on time
     const dest = ctx.createMediaStreamDestination();
     media.tracks[p.id] = dest.stream.getAudioTracks()[0];
-    if (p.wav) {
-      const data = await (await fetch(`/media/${CODE}/${p.id}.wav`)).arrayBuffer();
-      const buffer = await ctx.decodeAudioData(data);
-      const src = ctx.createBufferSource();
-      src.buffer = buffer;
-      src.connect(dest);
-      src.start(Math.max(start, ctx.currentTime));
-    }
+    if (p.wav) buffers[p.id] = [await ctx.decodeAudioData(await (await fetch(`/media/${CODE}/${p.id}.wav`)).arrayBuffer()), dest];
+  }
+  const start = ctx.currentTime + 0.3;
+  media.t0 = start;
+  api("media", { t0: Date.now() / 1000 + 0.3 }); // when the call's audio begins, on the wall clock
+  for (const [buffer, dest] of Object.values(buffers)) {
+    const src = ctx.createBufferSource();
+    src.buffer = buffer;
+    src.connect(dest);
+    src.start(start);
   }
   const silent = ctx.createMediaStreamDestination().stream.getAudioTracks()[0];
   media.silent = silent;
