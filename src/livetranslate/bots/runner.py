@@ -56,6 +56,7 @@ class BotRunner:
         self._stderr: deque[str] = deque(maxlen=20)
         self._killed: str | None = None
         self._leave_wanted = False
+        self._closed = False
         self._audio_in: asyncio.Queue[bytes | None] = asyncio.Queue()
         self.done = asyncio.create_task(self._run(), name=f"bot-{row.id}")
 
@@ -225,7 +226,10 @@ class BotRunner:
             await self._force(BotState.done, None, None)
 
     async def _close_track(self) -> None:
-        """The bot's audio is over: its finals are stored and its session ends."""
+        """The bot's audio is over: its finals are stored and its session ends (once)."""
+        if self._closed:
+            return
+        self._closed = True
         track, self._track = self._track, None
         if track is not None:
             with contextlib.suppress(LiveTranslateError):

@@ -121,12 +121,11 @@ class Bots:
                 return await self.move(bot_id, S.done, message="cancelled before it joined", source="user")
             except Conflict:  # its time came meanwhile: it is joining, so it is made to leave
                 pass
+        await self.move(bot_id, S.leaving, message="asked to leave", source="user")
         runner = self._runners.get(bot_id)
         if runner is not None:
-            await self.move(bot_id, S.leaving, message="asked to leave", source="user")
-            runner.leave()
+            runner.leave()  # it leaves the meeting and reports how that went
             return await self.get(bot_id)
-        await self.move(bot_id, S.leaving, message="asked to leave", source="user")
         await self.move(bot_id, S.call_ended, SubCode.bot_received_leave_call, "its worker was not running", "user")
         return await self.move(bot_id, S.done, source="user")
 

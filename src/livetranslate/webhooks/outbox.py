@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import httpx
 
@@ -132,8 +132,3 @@ class Webhooks:
     async def _call(self, fn, **kwargs):
         return await executors.run("store", self._db.call, fn, **kwargs)
 
-
-def iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()

@@ -259,14 +259,19 @@ class MeetAdapter:
             await self.input.click(ok)
 
     async def _leave(self) -> None:
-        button = await self._first_visible(sel.LEAVE)
-        if button is None:
-            await self.input.wake()  # the toolbar hides without a mouse move
-            button = await self._wait_visible(sel.LEAVE, 3.0)
-        if button is not None:
-            await self.input.click(button)
-            if (confirm := await self._wait_visible(sel.LEAVE_CONFIRM, 1.0)) is not None:
-                await self.input.click(confirm)
+        """Press Leave (the pointer moves first: the toolbar hides while it rests). If the
+        button cannot be pressed, closing the browser leaves the call all the same."""
+        for _ in range(2):
+            try:
+                await self.input.wake()
+                button = await self._wait_visible(sel.LEAVE, 3.0)
+                if button is not None:
+                    await self.input.click(button)
+                    if (confirm := await self._wait_visible(sel.LEAVE_CONFIRM, 1.0)) is not None:
+                        await self.input.click(confirm)
+                    break
+            except Exception as e:  # the toolbar hid again between finding and pressing
+                log.warning("Leave not pressed: %s", _first_line(e))
         self._flush(everything=True)
 
     # --- what the page script hands over
