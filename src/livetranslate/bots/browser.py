@@ -87,7 +87,13 @@ class SyntheticInput:
         await locator.click(timeout=5_000)
 
     async def type_into(self, locator, text: str) -> None:
-        await locator.fill(text, timeout=5_000)
+        """Fill the field; filled again if it does not hold the text afterwards."""
+        for _ in range(3):
+            await locator.fill(text, timeout=5_000)
+            if await locator.input_value() == text:
+                return
+            await asyncio.sleep(0.5)
+        raise RuntimeError(f"the field did not take the text {text!r}")
 
     async def wake(self) -> None:
         await self.page.mouse.move(WINDOW[0] / 2, WINDOW[1] / 2)

@@ -138,6 +138,9 @@ class MeetAdapter:
         button = await self._wait_visible(sel.JOIN_BUTTONS, _JOIN_BUTTON_TIMEOUT_S)
         if button is None:
             raise await self._missing("join button")
+        name = await self._first_visible(sel.NAME_INPUT)
+        if name is not None and await name.input_value() != self.spec["bot_name"]:  # the page drew itself again
+            await self.input.type_into(name, self.spec["bot_name"])
         await self.input.click(button)
         if (again := await self._first_visible(sel.CONTINUE_WITHOUT_MEDIA)) is not None:
             await self.input.click(again)
