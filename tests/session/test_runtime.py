@@ -66,8 +66,10 @@ def test_ending_from_rest_stops_the_sources_and_keeps_every_final(tmp_path, libr
     assert out.replies == ["ended"] and out.closed == ["session ended"]
     assert isinstance(out.events[-1], SessionEndedEvent) and out.events[-1].reason == "ended"
     heard = out.events[-1].audio_seconds
-    assert 3.5 < heard < audio.size / 16000  # stopped mid-way ...
-    assert _finals(out.events) and max(e.end for e in _finals(out.events)) <= heard + 0.01  # ... with its finals
+    # stopped mid-way: the end comes 4 s after the feed task starts, whose audio begins once the
+    # track is open (0.5-0.7 s later on a busy 2-core machine: 3.3 s heard there, 3.5+ alone)
+    assert 2.5 < heard < audio.size / 16000
+    assert _finals(out.events) and max(e.end for e in _finals(out.events)) <= heard + 0.01  # with its finals
 
 
 def test_deleting_a_live_container_session_closes_its_decoder(tmp_path, librivox):
