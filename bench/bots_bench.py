@@ -203,7 +203,20 @@ def _pct(xs: list[float], q: float) -> float | None:
     return round(float(np.percentile(xs, q)), 2) if xs else None
 
 
-async def run(n: int, base: str, server_pid: int, meet, call, mix) -> dict:
+async def _direct_beside_a_bot(base: str, meet, code: str, call, mix) -> list[float]:
+    """The direct stream while a bot sits in a call of its own: what sharing the cores with a
+    browser costs the captions, apart from the bot's own audio path."""
+    bot = asyncio.create_task(one_bot(base, meet, code, call))
+    while meet.meetings.get(code) is None or meet.meetings[code].media_t0 is None:
+        if bot.done():
+            await bot  # it failed: say why
+        await asyncio.sleep(0.1)
+    latencies = await direct(base, mix, call)
+    await bot
+    return latencies
+
+
+async def run(n: int, base: str, server_pid: int, meet, call, mix, beside_too: bool) -> dict:
     sampler, stop = Sampler(), asyncio.Event()
 
     def bot_pids():
@@ -218,6 +231,7 @@ async def run(n: int, base: str, server_pid: int, meet, call, mix) -> dict:
     stop.set()
     await sampling
     baseline = await direct(base, mix, call)
+    beside = await _direct_beside_a_bot(base, meet, f"ben-z{chr(97 + n)}zz-xyz", call, mix) if beside_too else []
     latency = [x for r in results for x in r["latency"]]
     named = {k: sum(r["attribution"][k] for r in results) for k in ("right", "wrong", "unnamed")}
     busy = [c for c in sampler.cpu if c > 0]
@@ -227,6 +241,7 @@ async def run(n: int, base: str, server_pid: int, meet, call, mix) -> dict:
         "first_caption_s": [round(r["first_caption_s"], 1) if r["first_caption_s"] else None for r in results],
         "bot_p50": _pct(latency, 50), "bot_p95": _pct(latency, 95), "bot_worst": round(max(latency), 2) if latency else None,
         "direct_p50": _pct(baseline, 50), "direct_p95": _pct(baseline, 95),
+        "beside_p50": _pct(beside, 50), "beside_p95": _pct(beside, 95),
         "wer": [round(r["wer"], 3) for r in results], "named": named,
         "cpu_cores_per_bot": round(float(np.mean(busy)) / n, 2) if busy else None,
         "rss_mb_per_bot": round(max(sampler.rss) / n) if sampler.rss else None,
@@ -240,19 +255,23 @@ def report(rows: list[dict], command: str) -> str:
         f"`{command}` — {machine()}. Each bot in its own stand-in Meet (waiting room, let in after 1 s), three "
         "participants taking turns (two LibriVox readers, one espeak voice); speaking rings lag the speech by "
         "0.3 s on, 0.8 s off. Latency: from the end of a line's speech to its final caption; *direct*: the same "
-        "call's mix streamed straight into a session at real-time pace, alone, after the bots.",
+        "call's mix streamed straight into a session at real-time pace, alone, after the bots; *direct beside a bot*: "
+        "the same, while one bot sits in a call of its own (what sharing the cores with a browser costs).",
         "",
         "| bots | join (POST → recording) | first caption | final latency p50 / p95 / worst | direct p50 / p95 | "
+        "direct beside a bot p50 / p95 | "
         "WER | words named right / wrong / unnamed | CPU per bot | RSS per bot |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         n = r["named"]
         total = max(1, n["right"] + n["wrong"] + n["unnamed"])
+        beside = f"{r['beside_p50']} / {r['beside_p95']} s" if r["beside_p50"] is not None else "—"
         out.append(
             f"| {r['bots']} | {', '.join(f'{x:.1f} s' for x in r['join_s'])} | "
             f"{', '.join(f'{x:.1f} s' if x else '—' for x in r['first_caption_s'])} | "
             f"{r['bot_p50']} / {r['bot_p95']} / {r['bot_worst']} s | {r['direct_p50']} / {r['direct_p95']} s | "
+            f"{beside} | "
             f"{', '.join(str(w) for w in r['wer'])} | {n['right'] / total:.0%} / {n['wrong'] / total:.1%} / "
             f"{n['unnamed'] / total:.0%} | {r['cpu_cores_per_bot']} cores | {r['rss_mb_per_bot']} MB |"
         )
@@ -276,7 +295,7 @@ def main() -> None:
                                                    "LIVETRANSLATE_MAX_CONCURRENT_BOTS": str(max(args.bots))})
         try:
             for n in args.bots:
-                rows.append(asyncio.run(run(n, base, proc.pid, meet, call, mix)))
+                rows.append(asyncio.run(run(n, base, proc.pid, meet, call, mix, n == 1)))
                 print(json.dumps(rows[-1]), flush=True)
         finally:
             proc.terminate()

@@ -597,17 +597,33 @@ def bot_list(
     Console().print(table)
 
 
+_BOT_ID = typer.Argument(metavar="ID", help="The bot (see `livetranslate bot list`).")
+
+
 @bot_app.command("leave")
-def bot_leave(
-    bot_id: Annotated[str, typer.Argument(metavar="ID", help="The bot (see `livetranslate bot list`).")],
-    server: Annotated[Optional[str], _SERVER_OPTION] = None,
-) -> None:
+def bot_leave(bot_id: Annotated[str, _BOT_ID], server: Annotated[Optional[str], _SERVER_OPTION] = None) -> None:
     """Make a bot leave its meeting (a scheduled one is cancelled)."""
+    _bot_call(server, bot_id, "leave_bot")
+
+
+@bot_app.command("pause")
+def bot_pause(bot_id: Annotated[str, _BOT_ID], server: Annotated[Optional[str], _SERVER_OPTION] = None) -> None:
+    """Pause a bot's captions: it stays in the call, nothing it hears is kept until resumed."""
+    _bot_call(server, bot_id, "pause_bot")
+
+
+@bot_app.command("resume")
+def bot_resume(bot_id: Annotated[str, _BOT_ID], server: Annotated[Optional[str], _SERVER_OPTION] = None) -> None:
+    """Resume a paused bot's captions, in the same session."""
+    _bot_call(server, bot_id, "resume_bot")
+
+
+def _bot_call(server: str | None, bot_id: str, method: str) -> None:
     from livetranslate.client import Client, ClientError
 
     with Client(_server(server)) as lt:
         try:
-            bot = lt.leave_bot(bot_id)
+            bot = getattr(lt, method)(bot_id)
         except ClientError as e:
             _fail(e.message, 1)
     err.print(f"bot {bot_id}: {bot['status']['code']}")

@@ -103,6 +103,13 @@ class AsyncClient:
     async def leave_bot(self, bot_id: str) -> dict:
         return (await self._call("POST", f"/v1/bots/{bot_id}/leave")).json()
 
+    async def pause_bot(self, bot_id: str) -> dict:
+        """The bot stays in the call; its captions stop until :meth:`resume_bot`."""
+        return (await self._call("POST", f"/v1/bots/{bot_id}/pause")).json()
+
+    async def resume_bot(self, bot_id: str) -> dict:
+        return (await self._call("POST", f"/v1/bots/{bot_id}/resume")).json()
+
     # --- WebSockets
 
     def _ws(self, path: str) -> str:
@@ -250,6 +257,12 @@ class Client:
 
     def leave_bot(self, bot_id: str) -> dict:
         return self._run(self._async.leave_bot(bot_id))
+
+    def pause_bot(self, bot_id: str) -> dict:
+        return self._run(self._async.pause_bot(bot_id))
+
+    def resume_bot(self, bot_id: str) -> dict:
+        return self._run(self._async.resume_bot(bot_id))
 
     def stream_file(self, session_id: str, path: str | Path, *, realtime: bool = True, chunk_s: float = 0.1) -> None:
         self._run(self._async.stream_file(session_id, path, realtime=realtime, chunk_s=chunk_s))

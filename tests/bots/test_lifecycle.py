@@ -90,25 +90,44 @@ def _block(value: int, n: int = 1600) -> np.ndarray:
 
 
 def test_the_mixer_sums_channels_on_the_clock_and_fills_silence():
-    m = Mixer(delay_s=0.1)
-    m.add(1000, _block(100))  # channel 0 from frame 1000
-    m.add(1000, _block(50))  # channel 1, same stretch
-    m.add(1000 + 1600, _block(10))  # channel 0 goes on
+    m = Mixer(stall_s=0.1)
+    m.add(0, 1000, _block(100))  # channel 0 from frame 1000
+    m.add(1, 1000, _block(50))  # channel 1, same stretch
+    m.add(0, 1000 + 1600, _block(10))  # channel 0 goes on; channel 1 has not delivered that yet
+    out = np.frombuffer(m.take(), "<i2")
+    assert out.size == 1600 and (out == 150).all()  # what both channels delivered, at once
     m.clock(1000 + 16000)  # a second later nothing more came: silence
     out = np.frombuffer(m.take(), "<i2")
-    assert out.size == 16000 - 1600  # all but the delay
-    assert (out[:1600] == 150).all() and (out[1600:3200] == 10).all() and (out[3200:] == 0).all()
+    assert out.size == 16000 - 1600 - 1600  # all but the stall wait: neither channel is current
+    assert (out[:1600] == 10).all() and (out[1600:] == 0).all()
     assert m.seconds(1000 + 8000) == 0.5
 
 
+def test_the_mixer_waits_for_a_lagging_channel_only_until_it_counts_as_stalled():
+    m = Mixer(stall_s=0.3)
+    m.add(0, 0, _block(1, 800))
+    m.add(1, 0, _block(2, 800))
+    assert len(m.take()) == 800 * 2
+    for i in range(1, 5):  # channel 1 stops delivering; channel 0 goes on, 50 ms at a time
+        m.add(0, i * 800, _block(1, 800))
+    assert m.take() == b""  # 0.2 s behind: still waited for
+    for i in range(5, 12):
+        m.add(0, i * 800, _block(1, 800))
+    out = np.frombuffer(m.take(), "<i2")
+    assert out.size == 12 * 800 - 800 and (out == 1).all()  # stalled: no longer waited for
+    m.add(1, 800, _block(2, 800))  # it comes back late: its let-out part is dropped
+    assert m.dropped == 800
+
+
 def test_the_mixer_drops_what_comes_after_its_time_and_clips_sums():
-    m = Mixer(delay_s=0.0)
-    m.add(0, _block(30000))
-    m.add(0, _block(30000))
+    m = Mixer(stall_s=0.0)
+    m.add(0, 0, _block(30000))
+    m.add(1, 0, _block(30000))
     first = np.frombuffer(m.take(), "<i2")
     assert (first == 32767).all()
-    m.add(800, _block(5))  # late: its first half was let out already
+    m.add(1, 800, _block(5))  # late: its first half was let out already
     assert m.dropped == 800
+    m.clock(2400)
     assert (np.frombuffer(m.take(), "<i2") == 5).all()
 
 

@@ -36,7 +36,7 @@ def test_a_signature_verifies_and_any_change_breaks_it():
 class Receiver:
     """An endpoint that answers ``fail_first`` requests per webhook-id with 500, then 204."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, port: int = 0) -> None:
         self.got: list[tuple[dict, bytes]] = []
         self.fail_first = fail_first
         outer = self
@@ -52,7 +52,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -112,6 +112,40 @@ def test_a_bots_moves_reach_its_webhook_signed_retried_and_once_each(hook_server
     missing = httpx.post(f"{hook_server.base}/v1/webhooks/deliveries/msg_nope/redeliver")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
     flaky.close()
+
+
+def test_deliveries_not_made_before_a_restart_are_made_after_it(tmp_path, meet):
+    port = _free_port()
+    env = {"LIVETRANSLATE_MEET_BASE_URL": meet.base, "LIVETRANSLATE_WEBHOOK_RETRY_SCALE": "2",
+           "LIVETRANSLATE_WEBHOOK_POLL_S": "0.1"}  # the second attempt 10 s after the first
+    srv = start_server(tmp_path, **env)
+    try:
+        r = httpx.post(f"{srv.base}/v1/bots", json={"meeting_url": meet.open("rst-rstr-rst", Scenario(mode="not_found")),
+                                                    "webhooks": [{"url": f"http://127.0.0.1:{port}/hook"}]})
+        assert r.status_code == 201, r.text
+        bot_id, secret = r.json()["id"], r.json()["webhooks"][0]["secret"]
+        wait_for(srv, bot_id, {"fatal"}, 60)
+        deadline = time.monotonic() + 10  # the receiver is down: each move's first attempt fails
+        while time.monotonic() < deadline and not all(d["attempts"] >= 1 for d in _deliveries(srv, bot_id)):
+            time.sleep(0.1)
+        before = _deliveries(srv, bot_id)
+    finally:
+        stop_server(srv)
+    assert len(before) == 2 and all(d["state"] == "pending" and d["attempts"] == 1 for d in before), before
+
+    receiver = Receiver(port=port)  # it is up again; so is the server, on the same store
+    srv = start_server(tmp_path, **env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(receiver.got) < 2:
+            time.sleep(0.1)
+        after = _deliveries(srv, bot_id)
+    finally:
+        stop_server(srv)
+        receiver.close()
+    assert sorted(h["webhook-id"] for h, _ in receiver.got) == sorted(d["id"] for d in before)
+    assert [verify(secret, h, body)["data"]["status"]["code"] for h, body in receiver.got] == ["joining", "fatal"]
+    assert all(d["state"] == "delivered" and d["attempts"] == 2 for d in after), after
 
 
 def _ok(receiver: Receiver, h: dict) -> bool:

@@ -17,7 +17,7 @@ from collections import deque
 import numpy as np
 
 RATE = 16000
-_LOUD = 0.01  # RMS of a 100 ms block (-40 dBFS): someone is speaking on the channel
+_LOUD = 0.01  # RMS of a 50 ms block (-40 dBFS): someone is speaking on the channel
 _KEEP_S = 5.0
 _QUIET_BEFORE_S = 0.3  # a start counts after this much quiet on the channel
 _ON_WINDOW_S = (0.05, 1.0)  # how long before the ring's "on" the voice may have begun

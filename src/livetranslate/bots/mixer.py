@@ -1,11 +1,12 @@
 """The call's channels, mixed into one stream on the page's clock.
 
 Meet sends the loudest speakers on a few rotating audio channels; the page script reads each
-channel in one AudioContext and hands over 100 ms blocks stamped with that context's frame.
-:class:`Mixer` sums the blocks frame by frame and lets a stretch out once it is ``delay_s``
-behind the newest frame seen (a channel that has not delivered by then was silent), as one
-continuous 16 kHz stream: silence where no one spoke, so that the stream's time is the call's
-time. A block older than what was let out (a stalled channel) is dropped and counted.
+channel in one AudioContext and hands over 50 ms blocks stamped with that context's frame.
+:class:`Mixer` sums the blocks frame by frame and lets a stretch out as soon as every channel
+has delivered it, as one continuous 16 kHz stream: silence where no one spoke, so that the
+stream's time is the call's time. A channel more than ``stall_s`` behind the newest frame
+seen (its track ended, its worklet stalled) is not waited for; a block of it that comes
+after its time was let out is dropped and counted.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ RATE = 16000
 
 
 class Mixer:
-    def __init__(self, *, delay_s: float = 0.3) -> None:
-        self._delay = int(delay_s * RATE)
+    def __init__(self, *, stall_s: float = 0.3) -> None:
+        self._stall = int(stall_s * RATE)
         self._start: int | None = None  # the clock frame of the stream's first sample
         self._out = 0  # frames let out so far (the next starts at _start + _out)
         self._pending = np.zeros(0, np.int32)  # sums of frames from _start + _out on
         self._newest = 0
+        self._ends: dict[int, int] = {}  # channel → the clock frame its blocks reach
         self.dropped = 0
         """Samples that arrived after their time was let out."""
 
@@ -35,32 +37,37 @@ class Mixer:
             return self._out / RATE
         return max(0, frame - self._start) / RATE
 
-    def add(self, frame: int, pcm: np.ndarray) -> None:
+    def add(self, channel: int, frame: int, pcm: np.ndarray) -> None:
         """One channel's block of int16 samples starting at clock ``frame``."""
         if self._start is None:
             self._start = frame
+        self._ends[channel] = max(self._ends.get(channel, 0), frame + pcm.size)
         at = frame - self._start - self._out
         if at < 0:
             cut = min(-at, pcm.size)
             self.dropped += cut
             pcm, at = pcm[cut:], 0
-        if pcm.size == 0:
-            return
-        end = at + pcm.size
-        if end > self._pending.size:
-            self._pending = np.concatenate([self._pending, np.zeros(end - self._pending.size, np.int32)])
-        self._pending[at:end] += pcm.astype(np.int32)
+        if pcm.size:
+            end = at + pcm.size
+            if end > self._pending.size:
+                self._pending = np.concatenate([self._pending, np.zeros(end - self._pending.size, np.int32)])
+            self._pending[at:end] += pcm.astype(np.int32)
         self.clock(frame + pcm.size)
 
     def clock(self, frame: int) -> None:
         """The page's clock has reached ``frame`` (time passes while no one speaks)."""
         self._newest = max(self._newest, frame)
 
+    def _ready_until(self) -> int:
+        """The clock frame up to which every channel still delivering has delivered."""
+        floor = self._newest - self._stall
+        return min((end for end in self._ends.values() if end >= floor), default=floor)
+
     def take(self) -> bytes:
         """The stretch ready to go out (s16le), possibly empty."""
         if self._start is None:
             return b""
-        ready = self._newest - self._delay - self._start - self._out
+        ready = self._ready_until() - self._start - self._out
         if ready <= 0:
             return b""
         if self._pending.size < ready:

@@ -58,6 +58,7 @@ class BotRunner:
         self._leave_wanted = False
         self._closed = False
         self._audio_in: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._since = 0.0  # the moment of the call (worker's seconds) at which the track's audio began
         self.done = asyncio.create_task(self._run(), name=f"bot-{row.id}")
 
     def spec(self) -> dict:
@@ -75,6 +76,21 @@ class BotRunner:
         as the worker is there to hear it."""
         self._leave_wanted = True
         self._send({"type": "leave"})
+
+    async def pause(self) -> None:
+        """The worker stops sending audio and the track goes: the session pauses with the
+        finals of what it heard. The bot stays in the call."""
+        self._send({"type": "pause"})
+        track, self._track = self._track, None
+        if track is not None:
+            with contextlib.suppress(LiveTranslateError):
+                await track.abort()
+
+    async def resume(self) -> None:
+        """A new track on the session (raises when it cannot open), then the worker's audio
+        again: it says first from which moment of the call (``resumed``)."""
+        self._track = await self._open_track()
+        self._send({"type": "resume"})
 
     def kill(self, reason: str) -> None:
         """End the worker and what it started (its browser, its display) now: the reaper, a
@@ -165,6 +181,8 @@ class BotRunner:
             await self._status(msg)
         elif kind == "participant":
             await self._participant(msg)
+        elif kind == "resumed":  # the audio that follows begins at this moment of the call
+            self._since = float(msg["time"])
         elif kind == "screenshot":
             await self._call(store.set_screenshots, bot_id=self.bot_id, n=int(msg["n"]))
 
@@ -178,12 +196,14 @@ class BotRunner:
             return
         if state is BotState.in_call_recording and self._track is None:
             try:
-                self._track = await self._live.open_track(
-                    self.session_id, TrackSpec(format="pcm_s16le", sample_rate=16000), self._terminated,
-                )
+                self._track = await self._open_track()
             except LiveTranslateError as e:  # no room for another live session, or it is gone
                 await self._force(BotState.fatal, SubCode.internal_error, f"its session cannot take audio: {e.message}")
                 self.leave()
+
+    async def _open_track(self):
+        return await self._live.open_track(self.session_id, TrackSpec(format="pcm_s16le", sample_rate=16000),
+                                           self._terminated)
 
     async def _participant(self, msg: dict) -> None:
         pid, name = _clean(msg["id"], 128), _clean(msg.get("name"), 200)
@@ -197,7 +217,8 @@ class BotRunner:
             "participant": {"id": msg["id"], "name": msg.get("name")},
         })
         if msg["kind"] in _SPEECH and self._track is not None:
-            event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=self._track.offset + float(msg["time"]),
+            at = self._track.offset + max(0.0, float(msg["time"]) - self._since)
+            event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=at,
                                          participant=Participant(id=msg["id"], name=msg.get("name")))
             try:
                 await self._speakers.add_events(self.session_id, [event])

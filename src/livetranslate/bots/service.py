@@ -129,6 +129,29 @@ class Bots:
         await self.move(bot_id, S.call_ended, SubCode.bot_received_leave_call, "its worker was not running", "user")
         return await self.move(bot_id, S.done, source="user")
 
+    async def pause(self, bot_id: str) -> BotRow:
+        """Stop the captions; the bot stays in the call (``paused``) until resumed: its session
+        pauses with the finals of what it heard, and hears nothing of the call meanwhile.
+        Raises NotFound, Conflict (the bot is not recording)."""
+        row, runner = await self._running(bot_id, S.in_call_recording, "paused")
+        row = await self.move(bot_id, S.paused, message="paused", source="user")
+        await runner.pause()
+        return row
+
+    async def resume(self, bot_id: str) -> BotRow:
+        """Captions again from now on (``in_call_recording``), in the same session. Raises
+        NotFound, Conflict (the bot is not paused), Overloaded (no room for another live session)."""
+        _, runner = await self._running(bot_id, S.paused, "resumed")
+        await runner.resume()
+        return await self.move(bot_id, S.in_call_recording, message="resumed", source="user")
+
+    async def _running(self, bot_id: str, state: BotState, what: str):
+        row = await self.get(bot_id)
+        runner = self._runners.get(bot_id)
+        if row.status != state.value or runner is None:
+            raise Conflict(f"bot {bot_id} is {row.status}: only a bot that is {state.value} can be {what}")
+        return row, runner
+
     async def cancel(self, bot_id: str) -> None:
         """DELETE: only a bot that has not started (scheduled) can be cancelled."""
         row = await self.get(bot_id)

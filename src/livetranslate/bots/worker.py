@@ -77,6 +77,10 @@ class Reporter:
         self._json({"type": "screenshot", "n": self.screenshots})
         return self.screenshots
 
+    def resumed(self, time: float) -> None:
+        """The audio that follows begins at this moment of the call (after a pause)."""
+        self._json({"type": "resumed", "time": round(time, 3)})
+
     def heartbeat(self) -> None:
         self._json({"type": "heartbeat"})
 
@@ -88,13 +92,13 @@ class Reporter:
         self.out.put(wire.message(msg))
 
 
-def _commands(loop: asyncio.AbstractEventLoop, leave: asyncio.Event) -> None:
-    """The server's word on stdin: ``leave`` (or stdin closing: the server is gone). A daemon
-    thread: a blocked read must not keep the process from exiting."""
+def _commands(loop: asyncio.AbstractEventLoop, command) -> None:
+    """The server's word on stdin, handed to the adapter: ``leave``, ``pause``, ``resume``
+    (stdin closing is a leave: the server is gone). A daemon thread: a blocked read must not
+    keep the process from exiting."""
     for line in sys.stdin:
-        if json.loads(line).get("type") == "leave":
-            loop.call_soon_threadsafe(leave.set)
-    loop.call_soon_threadsafe(leave.set)
+        loop.call_soon_threadsafe(command, json.loads(line))
+    loop.call_soon_threadsafe(command, {"type": "leave"})
 
 
 async def _beat(reporter: Reporter, every: float) -> None:
@@ -108,12 +112,12 @@ async def run(spec: dict, out: BinaryIO) -> int:
 
     pipe = Pipe(out)
     reporter = Reporter(pipe)
-    leave = asyncio.Event()
-    threading.Thread(target=_commands, args=(asyncio.get_running_loop(), leave), daemon=True).start()
+    adapters = {"google_meet": MeetAdapter}
+    adapter = adapters[spec["platform"]](spec, reporter)
+    threading.Thread(target=_commands, args=(asyncio.get_running_loop(), adapter.command), daemon=True).start()
     tasks = [asyncio.create_task(_beat(reporter, spec["heartbeat_s"]))]
     try:
-        adapters = {"google_meet": MeetAdapter}
-        await adapters[spec["platform"]](spec, reporter, leave).run()
+        await adapter.run()
         return 0
     finally:
         for t in tasks:

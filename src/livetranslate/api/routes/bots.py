@@ -17,7 +17,7 @@ from livetranslate.api.deps import ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.bots.lifecycle import BotState, SubCode
 from livetranslate.bots.options import AutomaticLeave
-from livetranslate.errors import Conflict, InvalidInput, NotFound, NotReady, TooMany, UnsupportedLanguage, UnsupportedUrl
+from livetranslate.errors import Conflict, InvalidInput, NotFound, NotReady, Overloaded, TooMany, UnsupportedLanguage, UnsupportedUrl
 from livetranslate.events import OneLine
 from livetranslate.store import as_utc
 from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow
@@ -32,6 +32,10 @@ _MEANS = {
     Conflict: "a bot is already active for this meeting or deduplication key, or the bot is not in a state for this",
     TooMany: "as many bots run as `max_concurrent_bots` allows",
     NotReady: "no bot browser can start on this server (the message says what is missing)",
+}
+_PAUSE_MEANS = {
+    Conflict: "the bot is not in the state this needs (recording to pause, paused to resume)",
+    Overloaded: "the server carries as many live sessions as it may",
 }
 
 
@@ -224,6 +228,25 @@ async def leave_bot(bot_id: str, services: ServicesDep) -> BotOut:
     """It leaves at once (``leaving``, then ``call_ended`` with ``bot_received_leave_call``,
     whatever else was happening); a scheduled bot is cancelled. ``409`` once it has ended."""
     await services.bots.leave(bot_id)
+    return await _bot(services, bot_id)
+
+
+@router.post("/{bot_id}/pause", response_model=BotOut, summary="Pause the bot's captions",
+             responses=errors_doc(NotFound, Conflict, means=_PAUSE_MEANS))
+async def pause_bot(bot_id: str, services: ServicesDep) -> BotOut:
+    """The bot stays in the call (``paused``) and its session pauses with the finals of what
+    it heard; nothing the call says meanwhile is transcribed or stored. ``409`` unless it is
+    ``in_call_recording``."""
+    await services.bots.pause(bot_id)
+    return await _bot(services, bot_id)
+
+
+@router.post("/{bot_id}/resume", response_model=BotOut, summary="Resume the bot's captions",
+             responses=errors_doc(NotFound, Conflict, Overloaded, means=_PAUSE_MEANS))
+async def resume_bot(bot_id: str, services: ServicesDep) -> BotOut:
+    """Captions again from now on, in the same session (``in_call_recording``). ``409``
+    unless it is ``paused``; ``503`` when the server has no room for another live session."""
+    await services.bots.resume(bot_id)
     return await _bot(services, bot_id)
 
 

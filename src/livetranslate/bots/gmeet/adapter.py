@@ -45,10 +45,11 @@ INIT_SCRIPT = f"window.__ltConfig = {json.dumps(_CONFIG)};\n" + (files("livetran
 
 
 class MeetAdapter:
-    def __init__(self, spec: dict, reporter: Reporter, leave: asyncio.Event) -> None:
+    def __init__(self, spec: dict, reporter: Reporter) -> None:
         self.spec = spec
         self.r = reporter
-        self.leave_asked = leave
+        self.leave_asked = asyncio.Event()
+        self.paused = False  # a user paused the captions: what the call says is not sent
         self.opts = AutomaticLeave.model_validate(spec["automatic_leave"])
         self.dir = Path(spec["directory"])
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +61,17 @@ class MeetAdapter:
         self.others_at: float | None = None  # since when no one else was there (None: someone is)
         self.someone_came = False
         self.page = None
+
+    def command(self, msg: dict) -> None:
+        """The server's word: leave, pause (stop sending the call's audio), resume."""
+        kind = msg.get("type")
+        if kind == "leave":
+            self.leave_asked.set()
+        elif kind == "pause":
+            self.paused = True
+        elif kind == "resume" and self.paused:
+            self.paused = False
+            self.r.resumed(self.mixer.seconds())
 
     # --- the whole visit, with retries of passing failures
 
@@ -283,7 +295,7 @@ class MeetAdapter:
         pcm = np.frombuffer(base64.b64decode(data), "<i2")
         if np.abs(pcm).max(initial=0) > 160:  # -46 dBFS: someone is making sound
             self.heard_at = time.monotonic()
-        self.mixer.add(int(frame), pcm)
+        self.mixer.add(int(channel), int(frame), pcm)
         self.edges.add(channel, int(frame), pcm)
         self._flush()
 
@@ -319,8 +331,9 @@ class MeetAdapter:
 
     def _flush(self, everything: bool = False) -> None:
         if self.r.state is not S.in_call_recording and not everything:
-            return
-        if pcm := (self.mixer.drain() if everything else self.mixer.take()):
+            return  # kept until the server hears that the bot is recording
+        pcm = self.mixer.drain() if everything else self.mixer.take()
+        if pcm and not self.paused:
             self.r.audio(pcm)
 
     # --- the page

@@ -5,7 +5,7 @@
 // and the <audio>/<video> elements whose srcObject holds audio — each read by an AudioWorklet
 // in one 16 kHz AudioContext, so that all channels and all tile changes share one clock.
 // Frames go to the worker through the Playwright binding __ltAudio(channel, frame, base64
-// int16), 100 ms at a time; nothing is polled from outside.
+// int16), 50 ms at a time; nothing is polled from outside.
 //
 // People: every 250 ms the participant tiles are read (id, name, speaking ring) and changes
 // go to __ltEvent: join, leave, rename, speech_on, speech_off, each with the clock's frame.
@@ -18,20 +18,19 @@
 
   const WORKLET = `
     class LtTap extends AudioWorkletProcessor {
-      constructor() { super(); this.buf = new Int16Array(1600); this.n = 0; this.start = 0; }
+      constructor() { super(); this.buf = new Int16Array(800); this.n = 0; this.start = 0; }
       process(inputs) {
-        const input = inputs[0];
-        const ch = input && input[0];
-        if (!ch) return true;
-        for (let i = 0; i < ch.length; i++) {
+        const input = inputs[0] || [];
+        const n = input.length ? input[0].length : 128; // no input connected: a quantum of silence
+        for (let i = 0; i < n; i++) {
           if (this.n === 0) this.start = currentFrame + i;
           let v = 0;
           for (let c = 0; c < input.length; c++) v += input[c][i];
-          v = Math.max(-1, Math.min(1, v / input.length));
+          v = input.length ? Math.max(-1, Math.min(1, v / input.length)) : 0;
           this.buf[this.n++] = v < 0 ? v * 32768 : v * 32767;
           if (this.n === this.buf.length) {
             this.port.postMessage({ start: this.start, pcm: this.buf.buffer }, [this.buf.buffer]);
-            this.buf = new Int16Array(1600); this.n = 0;
+            this.buf = new Int16Array(800); this.n = 0;
           }
         }
         return true;

@@ -1,6 +1,6 @@
 // Bots: send one into a meeting (a Google Meet link, its name, the languages), the bots sent
 // (newest first), and one bot's page: its states as they happen, the captions of its session,
-// its screenshots, and Leave.
+// its screenshots, Pause / Resume captions, and Leave.
 import { api, followEvents, el, languageName, toast } from "./api.js";
 import { Captions } from "./captions.js";
 
@@ -95,16 +95,25 @@ async function show(root, id, page) {
     leave.disabled = true;
     try { draw(await api(`/v1/bots/${id}/leave`, { method: "POST" })); } catch (err) { toast(err.message); leave.disabled = false; }
   });
+  const pause = el("button", { type: "button", id: "pause-bot", class: "ghost" }, "Pause captions");
+  pause.addEventListener("click", async () => {
+    pause.disabled = true;
+    const what = bot.status.code === "paused" ? "resume" : "pause";
+    try { bot = await api(`/v1/bots/${id}/${what}`, { method: "POST" }); draw(bot); } catch (err) { toast(err.message); }
+    pause.disabled = false;
+  });
   root.replaceChildren(
     el("p", {}, el("a", { href: "#/bots" }, "← All bots")),
     el("h1", {}, `Bot “${bot.bot_name}” in ${bot.meeting_id}`),
-    el("div", { class: "status" }, state, leave, el("a", { href: `#/sessions/${bot.session_id}` }, "Transcript and exports")),
+    el("div", { class: "status" }, state, pause, leave, el("a", { href: `#/sessions/${bot.session_id}` }, "Transcript and exports")),
     el("h2", {}, "What it did"), timeline, captionsRoot, el("h2", {}, "Screenshots"), shots);
 
   function draw(b) {
     state.textContent = stateLabel(b.status) + (b.status.message ? ` — ${b.status.message}` : "");
     state.dataset.state = b.status.code;
     leave.hidden = !ACTIVE.has(b.status.code);
+    pause.hidden = !["in_call_recording", "paused"].includes(b.status.code);
+    pause.textContent = b.status.code === "paused" ? "Resume captions" : "Pause captions";
     timeline.replaceChildren(...(b.status_changes || []).map((c) => el("li", { "data-state": c.new },
       el("time", {}, new Date(c.created_at).toLocaleTimeString()), " ", stateLabel({ code: c.new, sub_code: c.sub_code }),
       c.message ? el("span", { class: "muted" }, ` — ${c.message}`) : null, el("span", { class: "muted" }, ` (${c.source})`))));
