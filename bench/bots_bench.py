@@ -3,6 +3,7 @@ the same audio streamed straight to the server, who it names, and what a bot cos
 
     .venv/bin/python bench/bots_bench.py                       # 1 bot, then 2 at once
     .venv/bin/python bench/bots_bench.py --bots 1 2 3 --write BENCHMARKS.md
+    .venv/bin/python bench/bots_bench.py --bots 1 --crosstalk 5   # and 5 calls where two talk at once
 
 Each bot joins its own meeting (a waiting room, let in after 1 s) where three participants
 (two LibriVox readers and an espeak voice) take turns through a scripted call; its tiles'
@@ -60,6 +61,18 @@ def _turns(clips, synth):
         if i < len(synth):
             turns.append(("eve", "Eve Park", synth[i]))
     return turns
+
+
+def _crosstalk(clips, synth, tmp: Path):
+    """Bob starts 1 s before Ana ends (the scenario of tests/bots/test_meet_scenarios.py)."""
+    from tests.bots.conftest import script
+
+    a = clips[0].audio.size / 16000
+    return script(tmp, [
+        ("ana", "Ana Lima", clips[0], 2.0), ("bob", "Bob Stone", synth[1], 2.0 + a - 1.0),
+        ("eve", "Eve Park", clips[3], 2.0 + a + 5.0),
+        ("ana", "Ana Lima", synth[2], 2.0 + a + 5.0 + clips[3].audio.size / 16000 + 1.0),
+    ])
 
 
 def _mix(call) -> np.ndarray:
@@ -248,7 +261,11 @@ async def run(n: int, base: str, server_pid: int, meet, call, mix, beside_too: b
     }
 
 
-def report(rows: list[dict], command: str) -> str:
+async def crosstalk(n: int, base: str, meet, call) -> list[dict]:
+    return [(await one_bot(base, meet, f"xtk-xtk{chr(97 + i)}-xtk", call))["attribution"] for i in range(n)]
+
+
+def report(rows: list[dict], command: str, overlap: list[dict]) -> str:
     out = [
         HEADING,
         "",
@@ -275,12 +292,23 @@ def report(rows: list[dict], command: str) -> str:
             f"{', '.join(str(w) for w in r['wer'])} | {n['right'] / total:.0%} / {n['wrong'] / total:.1%} / "
             f"{n['unnamed'] / total:.0%} | {r['cpu_cores_per_bot']} cores | {r['rss_mb_per_bot']} MB |"
         )
+    if overlap:
+        total = {k: sum(r[k] for r in overlap) for k in ("right", "wrong", "unnamed")}
+        n = max(1, sum(total.values()))
+        out += [
+            "",
+            f"Crosstalk, {len(overlap)} calls (`--crosstalk`): Bob starts 1 s before Ana ends, then Eve and Ana take "
+            f"turns. Words named right / wrong / unnamed: {total['right'] / n:.1%} / {total['wrong'] / n:.1%} / "
+            f"{total['unnamed'] / n:.1%} (target: wrong ≤ 2 %); wrong per call: "
+            + ", ".join(f"{r['wrong']} of {r['right'] + r['wrong'] + r['unnamed']}" for r in overlap) + ".",
+        ]
     return "\n".join(out)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bots", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--crosstalk", type=int, default=0, metavar="N", help="also N calls where two talk at once")
     ap.add_argument("--write", type=Path)
     args = ap.parse_args()
     from tests.bots.conftest import script
@@ -297,10 +325,12 @@ def main() -> None:
             for n in args.bots:
                 rows.append(asyncio.run(run(n, base, proc.pid, meet, call, mix, n == 1)))
                 print(json.dumps(rows[-1]), flush=True)
+            overlap = asyncio.run(crosstalk(args.crosstalk, base, meet, _crosstalk(clips, synth, tmp)))
+            print(json.dumps(overlap), flush=True)
         finally:
             proc.terminate()
             proc.wait(60)
-    text = report(rows, "python bench/bots_bench.py " + " ".join(sys.argv[1:]))
+    text = report(rows, "python bench/bots_bench.py " + " ".join(sys.argv[1:]), overlap)
     print(text)
     if args.write:
         write_section(args.write, HEADING, text)

@@ -278,6 +278,9 @@ class SpeakerTimelineEvent(_Message):
     time: float = Field(ge=0)
     end: float | None = Field(None, ge=0, description="caption: when the line ends.")
     text: str | None = Field(None, max_length=2000)
+    exact: bool = Field(False, description="The time is when the voice began or ended, measured on the audio (as a "
+                        "meeting bot does on its channels), not when a lagging indicator changed: the speakers stage "
+                        "then trusts a short turn it names.")
 
     @model_validator(mode="after")
     def _caption_span(self) -> "SpeakerTimelineEvent":

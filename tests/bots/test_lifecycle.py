@@ -131,9 +131,9 @@ def test_the_mixer_drops_what_comes_after_its_time_and_clips_sums():
     assert (np.frombuffer(m.take(), "<i2") == 5).all()
 
 
-def _channel(edges, channel: int, loud: list[tuple[float, float]], until: float) -> None:
-    """100 ms blocks on one channel from 0 to ``until`` s, loud inside the stretches given."""
-    for i in range(int(until * 10)):
+def _channel(edges, channel: int, loud: list[tuple[float, float]], until: float, since: float = 0.0) -> None:
+    """100 ms blocks on one channel from ``since`` to ``until`` s, loud inside the stretches given."""
+    for i in range(int(round(since * 10)), int(until * 10)):
         t = i / 10
         on = any(a <= t < b for a, b in loud)
         edges.add(channel, i * 1600, _block(3000 if on else 20))
@@ -146,12 +146,24 @@ def test_a_rings_lag_is_taken_back_where_one_channel_says_when_the_voice_changed
     _channel(edges, 0, [(2.0, 9.1)], 12)  # Ana's channel: she stops at 9.1 s
     _channel(edges, 1, [(8.1, 11.0)], 12)  # Bob's: he starts at 8.1 s, while she still speaks
     _channel(edges, 2, [], 12)  # a silent channel
-    assert edges.refine("off", int(9.9 * 16000)) == int(9.1 * 16000)  # her ring went off 0.8 s late
-    assert edges.refine("on", int(8.4 * 16000)) == int(8.1 * 16000)  # his came on 0.3 s late
-    # no channel changed just before: the ring's own time stands
-    assert edges.refine("on", int(5.0 * 16000)) == int(5.0 * 16000)
+    assert edges.refine("off", int(9.9 * 16000)) == (int(9.1 * 16000), True)  # her ring went off 0.8 s late
+    assert edges.refine("on", int(8.4 * 16000)) == (int(8.1 * 16000), True)  # his came on 0.3 s late
+    # no channel changed just before: the ring's own time stands, and is not called exact
+    assert edges.refine("on", int(5.0 * 16000)) == (int(5.0 * 16000), False)
     for until, kind, at in ((3.5, "on", 3.4), (7.0, "off", 6.8)):  # as the blocks arrive, in real time
         both = Edges()
         _channel(both, 0, [(3.0, 6.0)], until)
         _channel(both, 1, [(3.1, 6.1)], until)  # two voices start and stop together: the audio cannot say who
-        assert both.refine(kind, int(at * 16000)) == int(at * 16000), kind
+        assert both.refine(kind, int(at * 16000)) == (int(at * 16000), False), kind
+
+
+def test_a_rings_off_takes_the_channel_of_its_on_when_another_voice_paused_meanwhile():
+    from livetranslate.bots.edges import Edges
+
+    edges = Edges()
+    _channel(edges, 0, [(2.0, 9.1)], 3.0)
+    assert edges.refine("on", int(2.3 * 16000), "ana") == (int(2.0 * 16000), True)  # channel 0 is Ana's
+    _channel(edges, 0, [(2.0, 9.1)], 12, since=3.0)
+    _channel(edges, 1, [(8.1, 9.6), (9.8, 10.2)], 12)  # Bob, with a pause, stops 0.3 s before her ring goes off
+    assert edges.refine("off", int(10.5 * 16000), "ana") == (int(9.1 * 16000), True)
+    assert edges.refine("off", int(10.5 * 16000), "eve") == (int(10.5 * 16000), False)  # no channel of hers

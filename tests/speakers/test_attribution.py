@@ -193,3 +193,22 @@ def test_open_indicator_and_repeated_on_do_not_grow_without_bound():
     assert tl2.match(300.0, 302.0) is None
     # "off" without "on" is ignored
     assert tl2.add(SpeakerTimelineEvent(kind="off", participant=_p("z"), time=1.0)) is None
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_short_turn_is_cut_from_one_voice_only_where_the_meeting_measured_it(conversations, exact):
+    """One voice throughout (the encoder cannot tell two people apart), and the meeting naming
+    someone else for the last 1.5 s: a bot's edges, measured on the audio, cut that off as
+    their turn; a lagging indicator's 1.5 s is no turn (it needs 2 s)."""
+    _, finals = conversations["librivox"]
+    final = next(f for f in finals if f.end - f.start > 5)
+    cut = final.end - 1.5
+    ana, bob = Participant(id="ana", name="Ana"), Participant(id="bob", name="Bob")
+    events = [SpeakerTimelineEvent(kind=kind, participant=p, time=t, exact=exact) for kind, p, t in
+              (("on", ana, max(0.0, final.start - 0.5)), ("off", ana, cut), ("on", bob, cut), ("off", bob, final.end + 0.5))]
+    result = harness.replay([final], events=events)
+    named = [(w, result.names.get(w.speaker)) for w in result.words]
+    head = {name for w, name in named if w.end < cut - 0.4}
+    tail = {name for w, name in named if w.start > cut + 0.4}
+    assert head == {"Ana"}, named
+    assert tail == ({"Bob"} if exact else {"Ana"}), named

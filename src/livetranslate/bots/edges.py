@@ -6,8 +6,10 @@ person, or the last of another, after the wrong one. The channels are exact but 
 (they rotate between people). :class:`Edges` keeps each channel's loudness for the last few
 seconds and moves a ring's ``on`` to the moment one channel, and only one, began to sound
 just before it, and an ``off`` to the moment one channel, and only one, fell silent just
-before it. When no channel or several fit, the ring's own time stands: it is never made
-more precise than the audio can say.
+before it. The channel that explained a person's ``on`` is theirs until their ``off``
+(Meet keeps a speaker on one channel while they speak): when several channels fell silent
+before the ``off`` (another voice paused), theirs decides. When no channel or several fit,
+the ring's own time stands: it is never made more precise than the audio can say.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ _OFF_WINDOW_S = (0.15, 1.5)  # ... and before its "off" the voice may have stopp
 class Edges:
     def __init__(self) -> None:
         self._blocks: dict[int, deque[tuple[int, int, bool]]] = {}  # channel → (start, end, loud)
+        self._channel_of: dict[str, int] = {}  # person → the channel that explained their ring's "on"
 
     def add(self, channel: int, frame: int, pcm: np.ndarray) -> None:
         if pcm.size == 0:
@@ -37,12 +40,20 @@ class Edges:
         while blocks and blocks[0][1] < frame - _KEEP_S * RATE:
             blocks.popleft()
 
-    def refine(self, kind: str, frame: int) -> int:
-        """The frame at which the voice behind a ring's ``on``/``off`` at ``frame`` began or
-        ended, if exactly one channel says so; else ``frame``."""
-        found = [t for blocks in self._blocks.values()
-                 if (t := (_start(blocks, frame) if kind == "on" else _end(blocks, frame))) is not None]
-        return found[0] if len(found) == 1 else frame
+    def refine(self, kind: str, frame: int, who: str | None = None) -> tuple[int, bool]:
+        """The frame at which the voice behind ``who``'s ring ``on``/``off`` at ``frame`` began
+        or ended and True, if exactly one channel says so (or, for an ``off``, the channel of
+        their ``on`` among those that do); else ``frame`` and False."""
+        find = _start if kind == "on" else _end
+        found = {ch: t for ch, blocks in self._blocks.items() if (t := find(blocks, frame)) is not None}
+        mine = self._channel_of.pop(who, None) if kind == "off" else None
+        if kind == "on" and len(found) == 1 and who is not None:
+            self._channel_of[who] = next(iter(found))
+        if len(found) == 1:
+            return next(iter(found.values())), True
+        if mine in found:
+            return found[mine], True
+        return frame, False
 
 
 def _start(blocks, frame: int) -> int | None:

@@ -218,7 +218,7 @@ class BotRunner:
         })
         if msg["kind"] in _SPEECH and self._track is not None:
             at = self._track.offset + max(0.0, float(msg["time"]) - self._since)
-            event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=at,
+            event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=at, exact=msg.get("exact") is True,
                                          participant=Participant(id=msg["id"], name=msg.get("name")))
             try:
                 await self._speakers.add_events(self.session_id, [event])

@@ -69,8 +69,10 @@ class Reporter:
         self._json({"type": "status", "state": state.value, "sub_code": sub_code.value if sub_code else None,
                     "message": message})
 
-    def participant(self, kind: str, pid: str, name: str | None, time: float) -> None:
-        self._json({"type": "participant", "kind": kind, "id": pid, "name": name, "time": round(time, 3)})
+    def participant(self, kind: str, pid: str, name: str | None, time: float, exact: bool = False) -> None:
+        """``exact``: the time is when the voice changed on the audio, not when the ring did."""
+        self._json({"type": "participant", "kind": kind, "id": pid, "name": name, "time": round(time, 3),
+                    "exact": exact})
 
     def screenshot(self) -> int:
         self.screenshots += 1

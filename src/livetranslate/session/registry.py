@@ -183,7 +183,7 @@ class LiveSessions:
         for e in timeline_rows:
             timeline.add(SpeakerTimelineEvent(
                 kind=e.kind, participant=Participant.model_construct(id=e.participant_id, name=e.name), time=e.time, end=e.end,
-                text=e.text,
+                text=e.text, exact=e.exact,
             ))
         speakers = SessionSpeakers.from_settings(
             s, timeline=timeline, voiceprints=self._voiceprints,

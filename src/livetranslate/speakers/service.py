@@ -33,7 +33,7 @@ class SpeakerService:
             check_timeline(events, row.audio_seconds, self._settings.speaker_event_lead_s)
         stored = [
             {"kind": e.kind, "participant_id": e.participant.id, "name": e.participant.name, "time": e.time,
-             "end": e.end, "text": e.text}
+             "end": e.end, "text": e.text, "exact": e.exact}
             for e in events
         ]
         await executors.run(

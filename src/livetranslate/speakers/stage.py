@@ -13,7 +13,8 @@
 A final utterance is cut into speaker turns: each word takes the voice cluster of the
 windows around it, and runs shorter than ``_MIN_TURN_S`` join their neighbour; inside one
 voice turn, a stretch of ``_MEETING_SPLIT_S`` or more that the meeting (already heard)
-gives someone else is cut off as their turn. When later
+gives someone else is cut off as their turn (``_EXACT_SPLIT_S`` where the meeting's edges were
+measured on the audio: a lagging indicator's edges make short false turns, exact ones do not). When later
 evidence changes who said an earlier turn (clusters refined, a late meeting event, a
 voiceprint match), the stage emits :class:`~livetranslate.events.SpeakerUpdateEvent`.
 Names come only from tracks, the meeting, voiceprints and people: never from a guess.
@@ -36,6 +37,7 @@ from livetranslate.speakers.voiceprints import VoiceprintBook
 _MIN_TURN_S = 1.0  # a speaker turn shorter than this (and under 3 words) joins its neighbour
 _MIN_TURN_WORDS = 3
 _MEETING_SPLIT_S = 2.0  # the meeting cuts a voice turn only where it names someone else this long
+_EXACT_SPLIT_S = 0.6  # ... this long where its turns' edges were measured on the audio (a meeting bot's)
 _VOICEPRINT_MIN_WINDOWS = 8  # ~4 s of a cluster's speech before it is compared with voiceprints
 _BIND_S = 2.0  # seconds of a cluster's speech the meeting must name before the cluster takes the name
 _BIND_SHARE = 0.75  # ... and the share of them that must name the same participant
@@ -241,10 +243,15 @@ class SessionSpeakers:
             cluster = _majority(windows)
             return [Turn(segment_id, start, end, text, words, self._cluster_speaker(cluster), windows, cluster)]
         voices = [_word_cluster(w, windows) for w in words]
-        people = self._word_participants(words)
+        people, exact = self._word_participants(words)
+
+        def split_s(run: list[int]) -> float:
+            said = [exact[i] for i in run if exact[i] is not None]
+            return _EXACT_SPLIT_S if said and all(said) else _MEETING_SPLIT_S
+
         # voice turns first; inside one voice, a long enough stretch the meeting gives someone else
         runs = [sub for run in _merge_short(_runs(voices, range(len(words))), words)
-                for sub in _merge_short(_runs(people, run), words, min_s=_MEETING_SPLIT_S)]
+                for sub in _merge_short(_runs(people, run), words, min_s=split_s)]
         spans = []  # (first word, last word, cluster, participant), neighbours alike joined
         for run in runs:
             t0, t1 = words[run[0]].start, words[run[-1]].end
@@ -268,20 +275,21 @@ class SessionSpeakers:
             )
         return turns
 
-    def _word_participants(self, words: list[Word]) -> list[str | None]:
-        """Who the meeting says spoke each word (None: it says nothing); a word it is unclear
-        about goes with the word before it. One voice cluster can hold two people the encoder
-        cannot tell apart (the real call's first final held three of one speaker's turns
-        inside the other's): the meeting's own turns then still cut it."""
+    def _word_participants(self, words: list[Word]) -> tuple[list[str | None], list[bool | None]]:
+        """Who the meeting says spoke each word (None: it says nothing), and whether it
+        measured that on the audio; a word it is unclear about goes with the word before it
+        (and its exactness is None: the meeting did not say).
+        One voice cluster can hold two people the encoder cannot tell apart (the real call's
+        first final held three of one speaker's turns inside the other's): the meeting's own
+        turns then still cut it."""
         if not self.timeline.intervals:
-            return [None] * len(words)
-        ids = [m.participant.id if (m := self.timeline.match(w.start, w.end)) else None for w in words]
-        last = next((i for i in ids if i is not None), None)
-        out = []
-        for i in ids:
-            last = i if i is not None else last
-            out.append(last)
-        return out
+            return [None] * len(words), [None] * len(words)
+        matches = [self.timeline.match(w.start, w.end) for w in words]
+        ids, last = [], next((m.participant.id for m in matches if m), None)
+        for m in matches:
+            last = m.participant.id if m else last
+            ids.append(last)
+        return ids, [m.exact if m else None for m in matches]
 
     def _refresh(self, new: list[Turn] = ()) -> None:
         """Say again who spoke each recent turn: clusters may have been refined, the meeting
@@ -413,13 +421,13 @@ def _runs(labels: list, indices) -> list[list[int]]:
     return runs
 
 
-def _merge_short(runs: list[list[int]], words: list[Word], min_s: float | None = None) -> list[list[int]]:
+def _merge_short(runs: list[list[int]], words: list[Word], min_s=None) -> list[list[int]]:
     """Runs too short to be a turn of their own join a neighbour (the longer one): under
-    ``_MIN_TURN_WORDS`` words and ``_MIN_TURN_S``, or with ``min_s`` under that many seconds."""
+    ``_MIN_TURN_WORDS`` words and ``_MIN_TURN_S``, or with ``min_s(run)`` under that many seconds."""
     def short(run: list[int]) -> bool:
         duration = words[run[-1]].end - words[run[0]].start
         if min_s is not None:
-            return duration < min_s
+            return duration < min_s(run)
         return len(run) < _MIN_TURN_WORDS and duration < _MIN_TURN_S
 
     runs = [list(r) for r in runs]

@@ -29,6 +29,7 @@ class Interval:
     start: float
     end: float | None  # None: still speaking
     text: str | None = None
+    exact: bool = False  # both edges measured on the audio (see SpeakerTimelineEvent.exact)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Match:
     participant: Participant
     confidence: float
     """Share of the stretch the participant's intervals cover, discounted by the runner-up."""
+    exact: bool = False
+    """Every interval of the participant's that overlaps the stretch has exact edges."""
 
 
 def _words(text: str | None) -> set[str]:
@@ -75,19 +78,19 @@ class Timeline:
             self.names[p.id] = p.name
         t = event.time + self.delay
         if event.kind == "caption":
-            iv = Interval(p, t, event.end + self.delay, event.text)
+            iv = Interval(p, t, event.end + self.delay, event.text, event.exact)
             self.intervals.append(iv)
             return iv
         if event.kind == "on":
             if p.id in self._open:  # repeated "on": still the same turn
                 return self._open[p.id]
-            iv = Interval(p, t, None)
+            iv = Interval(p, t, None, exact=event.exact)
             self._open[p.id] = iv
             self.intervals.append(iv)
             return iv
         iv = self._open.pop(p.id, None)
         if iv is not None:
-            iv.end = max(t, iv.start)
+            iv.end, iv.exact = max(t, iv.start), iv.exact and event.exact
         return iv
 
     def match(self, start: float, end: float, text: str = "") -> Match | None:
@@ -96,6 +99,7 @@ class Timeline:
         words = _words(text)
         overlap: dict[str, float] = {}
         who: dict[str, Participant] = {}
+        exact: dict[str, bool] = {}
         for iv in self.intervals:
             iv_end = iv.end if iv.end is not None else min(end, iv.start + _MAX_OPEN_S)
             a, b = max(start, iv.start - self.tolerance), min(end, iv_end + self.tolerance)
@@ -106,6 +110,7 @@ class Timeline:
                 share *= 1 + len(words & _words(iv.text)) / len(words)
             overlap[iv.participant.id] = overlap.get(iv.participant.id, 0.0) + share
             who[iv.participant.id] = iv.participant
+            exact[iv.participant.id] = exact.get(iv.participant.id, True) and iv.exact
         if not overlap:
             return None
         ranked = sorted(overlap.items(), key=lambda kv: kv[1], reverse=True)
@@ -115,7 +120,7 @@ class Timeline:
         if coverage < self.min_coverage or best < self.dominance * second:
             return None
         participant = Participant(id=best_id, name=self.names.get(best_id, who[best_id].name))
-        return Match(participant, round(coverage * (1 - second / best), 3))
+        return Match(participant, round(coverage * (1 - second / best), 3), exact[best_id])
 
 
 def check_timeline(events: list[SpeakerTimelineEvent], heard: float, lead: float) -> None:

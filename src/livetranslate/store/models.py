@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -166,6 +166,8 @@ class TimelineEventRow(Base):
     """Session media time as the meeting sent it (the timeline adds ``speaker_event_delay_s``)."""
     end: Mapped[float | None] = mapped_column(Float)
     text: Mapped[str | None] = mapped_column(Text)
+    exact: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The time was measured on the audio (a bot's channels), not read off a lagging indicator."""
 
     __table_args__ = (Index("ix_timeline_events_session_time", "session_id", "time"),)
 

@@ -308,11 +308,12 @@ class MeetAdapter:
         elif kind == "error":
             log.warning("page: %s", event.get("message"))
         elif kind in ("join", "leave", "rename", "speech_on", "speech_off") and not event.get("self"):
+            exact = False
             if kind in ("speech_on", "speech_off") and frame is not None:  # the ring lags the voice
-                frame = self.edges.refine(kind[7:], int(frame))
-            self._person(kind, event, self.mixer.seconds(frame))
+                frame, exact = self.edges.refine(kind[7:], int(frame), event.get("id"))
+            self._person(kind, event, self.mixer.seconds(frame), exact)
 
-    def _person(self, kind: str, event: dict, at: float) -> None:
+    def _person(self, kind: str, event: dict, at: float, exact: bool) -> None:
         pid, name = event["id"], event.get("name")
         if kind == "join" and not self.opts.is_bot(name):
             self.people[pid] = name
@@ -327,7 +328,7 @@ class MeetAdapter:
         if kind == "speech_on":
             self.heard_at = time.monotonic()
         self._flush()  # the audio up to this moment goes first
-        self.r.participant("join" if kind == "rename" else kind, pid, name, at)
+        self.r.participant("join" if kind == "rename" else kind, pid, name, at, exact)
 
     def _flush(self, everything: bool = False) -> None:
         if self.r.state is not S.in_call_recording and not everything:
