@@ -36,6 +36,7 @@ def test_a_bot_is_let_in_hears_everyone_names_who_speaks_and_leaves_when_asked(b
                           "call_ended", "done"]
     ended = bot["status_changes"][-2]
     assert ended["sub_code"] == "bot_received_leave_call" and ended["source"] == "bot"
+    assert not (bot_server.data_dir / "bots" / bot["id"] / "profile").exists()  # its browser's profile went with it
     seen = meet.state("abc-defg-hij")
     assert seen["bot_name"] == "Notes" and seen["mic_off"] and seen["camera_off"] and seen["left"], seen
 

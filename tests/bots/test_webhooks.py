@@ -134,7 +134,10 @@ def test_deliveries_not_made_before_a_restart_are_made_after_it(tmp_path, meet):
     assert len(before) == 2 and all(d["state"] == "pending" and d["attempts"] == 1 for d in before), before
 
     receiver = Receiver(port=port)  # it is up again; so is the server, on the same store
+    left = tmp_path / "bots" / "killed-worker" / "profile"  # a browser profile a killed worker left behind
+    (left / "Default").mkdir(parents=True)
     srv = start_server(tmp_path, **env)
+    assert not left.exists()
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and len(receiver.got) < 2:

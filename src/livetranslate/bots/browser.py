@@ -17,7 +17,7 @@ import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
+from pathlib import Path
 
 ARGS = [
     "--no-sandbox",  # no user namespaces in containers
@@ -55,7 +55,10 @@ class Browser:
             if x11:
                 display = self._stack.enter_context(_virtual_display())
                 env["DISPLAY"] = display
-            profile = self._stack.enter_context(tempfile.TemporaryDirectory(prefix="lt-bot-"))
+            profile = Path(self._spec["directory"]) / "profile"  # the server sweeps it if this process is killed
+            shutil.rmtree(profile, ignore_errors=True)  # a failed try's
+            profile.mkdir(parents=True)
+            self._stack.callback(shutil.rmtree, profile, True)
             context = await pw.chromium.launch_persistent_context(
                 profile, executable_path=self._spec["browser_path"], headless=not x11, env=env,
                 args=[*ARGS, *([f"--window-size={WINDOW[0]},{WINDOW[1]}", "--window-position=0,0"] if x11 else [])],

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import sys
 from collections import deque
@@ -143,6 +144,7 @@ class BotRunner:
             self._kill_group()
             feeder.cancel()
             await self._close_track()
+            await asyncio.to_thread(shutil.rmtree, self._bots.bot_dir(self.bot_id) / "profile", True)
 
     async def _read_frames(self) -> None:
         """Everything the worker says, as it says it: audio is queued for the track (which may

@@ -32,6 +32,7 @@ from livetranslate.store import Database, SessionStatus, as_utc, crud
 from livetranslate.store import bots as store
 from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow, utcnow
 from livetranslate.webhooks import Webhooks
+from livetranslate.webhooks.outbox import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,8 @@ class Bots:
                 await self._sessions.delete(session.id)
                 raise
             endpoints = await self._webhooks.add_endpoints(row.id, list(webhooks))
-        await self._announce(row, None, "user")
+        await self._webhooks.enqueue(row.id, "bot.status_change", _status_data(row, None, "user"))
+        await self._publish(row, None, "user")
         if not scheduled:
             self._start(row)
         return row, endpoints
@@ -206,28 +208,29 @@ class Bots:
             check(S(row.status), to, code)
             return to.value, code.value if code else None, text or None
 
+        endpoints = await self._webhooks.endpoints(bot_id)
+
+        def webhooks(row: BotRow, change: BotStatusChangeRow):  # stored with the move: never one without the other
+            return deliveries(bot_id, endpoints, "bot.status_change", _status_data(row, change.old, source))
+
         async with self._moving[bot_id]:  # stored and announced in the order made
             try:
-                row, change = await self._call(store.move_bot, bot_id=bot_id, check=checked, source=source)
+                row, change = await self._call(store.move_bot, bot_id=bot_id, check=checked, source=source,
+                                               also=webhooks)
             except Conflict as e:
                 log.warning("bot %s: refused a move to %s from %s: %s", bot_id, new.value, source, e.message)
                 raise
-            await self._announce(row, change.old, source)
+            self._webhooks.wake()
+            await self._publish(row, change.old, source)
         if S(row.status) in TERMINAL:
             self._moving.pop(bot_id, None)
             self._webhooks.forget(bot_id)
         return row
 
-    async def _announce(self, row: BotRow, old: str | None, source: str) -> None:
-        """Send the move to the bot's webhooks, and publish it on its session unless the session
-        has ended (its ``session.ended`` is its last event: the bot's row says the rest)."""
+    async def _publish(self, row: BotRow, old: str | None, source: str) -> None:
+        """Publish the move on the bot's session unless the session has ended (its
+        ``session.ended`` is its last event: the bot's row says the rest)."""
         metrics.BOT_MOVES.labels(row.status).inc()
-        await self._webhooks.enqueue(row.id, "bot.status_change", {
-            "bot_id": row.id, "session_id": row.session_id, "metadata": row.user_metadata, "old": old,
-            "status": {"code": row.status, "sub_code": row.sub_code, "message": row.message,
-                       "created_at": as_utc(row.status_at).isoformat()},
-            "source": source,
-        })
         try:
             session = await self._call(crud.get_session, session_id=row.session_id)
         except NotFound:
@@ -254,7 +257,9 @@ class Bots:
 
     async def recover(self) -> None:
         """At start-up: bots a stopped server was running have ended; those it left between
-        the end of their call and done are done."""
+        the end of their call and done are done. Browser profiles a killed worker left go."""
+        for profile in (self._s.data_dir / "bots").glob("*/profile"):
+            await asyncio.to_thread(shutil.rmtree, profile, True)
         for row in await self._call(store.bots_in, status=_RUNNING):
             with contextlib.suppress(Conflict):
                 await self.move(row.id, S.fatal, SubCode.internal_error, "the server stopped while it ran", "reaper")
@@ -316,6 +321,16 @@ class Bots:
 
     async def _call(self, fn, **kwargs):
         return await executors.run("store", self._db.call, fn, **kwargs)
+
+
+def _status_data(row: BotRow, old: str | None, source: str) -> dict:
+    """A move as its ``bot.status_change`` webhook says it."""
+    return {
+        "bot_id": row.id, "session_id": row.session_id, "metadata": row.user_metadata, "old": old,
+        "status": {"code": row.status, "sub_code": row.sub_code, "message": row.message,
+                   "created_at": as_utc(row.status_at).isoformat()},
+        "source": source,
+    }
 
 
 def _title(meeting: Meeting) -> str:

@@ -58,9 +58,11 @@ def status_changes(db: Session, *, bot_id: str) -> list[BotStatusChangeRow]:
     ).all())
 
 
-def move_bot(db: Session, *, bot_id: str, check, source: str, at: datetime | None = None) -> tuple[BotRow, BotStatusChangeRow]:
+def move_bot(db: Session, *, bot_id: str, check, source: str, at: datetime | None = None,
+             also=None) -> tuple[BotRow, BotStatusChangeRow]:
     """Apply one lifecycle move in one transaction: ``check(row)`` returns ``(new, sub_code,
-    message)`` from the stored state (or raises to refuse it); the move is stored with it."""
+    message)`` from the stored state (or raises to refuse it); the move is stored with it, and
+    with what ``also(row, change)`` returns to store (its webhook deliveries)."""
     row = db.get(BotRow, bot_id, with_for_update=True)
     if row is None:
         raise NotFound(f"bot {bot_id!r} does not exist")
@@ -69,6 +71,8 @@ def move_bot(db: Session, *, bot_id: str, check, source: str, at: datetime | Non
                                 source=source, created_at=at or utcnow())
     row.status, row.sub_code, row.message, row.status_at = new, sub_code, message, change.created_at
     db.add(change)
+    if also is not None:
+        db.add_all(also(row, change))
     db.flush()
     return row, change
 

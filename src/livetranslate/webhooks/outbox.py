@@ -62,17 +62,15 @@ class Webhooks:
 
     async def enqueue(self, bot_id: str, event_type: str, data: dict) -> int:
         """Store the event for each endpoint that takes it; returns how many deliveries."""
-        targets = [e for e in await self.endpoints(bot_id) if not e.events or event_type in e.events]
-        if not targets:
-            return 0
-        now = utcnow()
-        body = json.dumps({"type": event_type, "timestamp": now.isoformat(), "data": data}, separators=(",", ":"))
-        rows = [WebhookDeliveryRow(id=f"msg_{uuid.uuid4().hex}", endpoint_id=e.id, bot_id=bot_id, type=event_type,
-                                   payload=body, state="pending", attempts=0, next_at=now, created_at=now)
-                for e in targets]
-        await self._call(store.enqueue, rows=rows)
-        self._wake.set()
+        rows = deliveries(bot_id, await self.endpoints(bot_id), event_type, data)
+        if rows:
+            await self._call(store.enqueue, rows=rows)
+            self.wake()
         return len(rows)
+
+    def wake(self) -> None:
+        """Deliveries were stored (here or in a caller's transaction): send them now."""
+        self._wake.set()
 
     async def deliveries(self, *, bot_id: str | None, state: str | None, limit: int, offset: int,
                          delivery_id: str | None = None):
@@ -132,3 +130,12 @@ class Webhooks:
     async def _call(self, fn, **kwargs):
         return await executors.run("store", self._db.call, fn, **kwargs)
 
+
+def deliveries(bot_id: str, endpoints: list[WebhookEndpointRow], event_type: str, data: dict) -> list[WebhookDeliveryRow]:
+    """One event's deliveries, to each endpoint that takes it (for the caller to store, in the
+    transaction of the change they announce)."""
+    now = utcnow()
+    body = json.dumps({"type": event_type, "timestamp": now.isoformat(), "data": data}, separators=(",", ":"))
+    return [WebhookDeliveryRow(id=f"msg_{uuid.uuid4().hex}", endpoint_id=e.id, bot_id=bot_id, type=event_type,
+                               payload=body, state="pending", attempts=0, next_at=now, created_at=now)
+            for e in endpoints if not e.events or event_type in e.events]
