@@ -158,6 +158,8 @@ async def one_bot(base: str, meet, code: str, call) -> dict:
                 if e.get("type") == "segment" and e["status"] == "final" and e["text"]:
                     finals.append((time.time(), e))
         await http.post(f"/v1/bots/{bot['id']}/leave")
+        while (await http.get(f"/v1/bots/{bot['id']}")).json()["status"]["code"] not in ("done", "fatal"):
+            await asyncio.sleep(0.2)  # its browser is gone before the next bot comes
         segments = (await http.get(f"/v1/sessions/{bot['session_id']}/transcript")).json()["segments"]
     score = attribution(call, segments)
     offset = score["offset_ms"] / 1000

@@ -96,11 +96,25 @@ def test_the_mixer_sums_channels_on_the_clock_and_fills_silence():
     m.add(0, 1000 + 1600, _block(10))  # channel 0 goes on; channel 1 has not delivered that yet
     out = np.frombuffer(m.take(), "<i2")
     assert out.size == 1600 and (out == 150).all()  # what both channels delivered, at once
-    m.clock(1000 + 16000)  # a second later nothing more came: silence
+    m.add(1, 1000 + 1600, _block(0, 16000 - 1600))  # then a second of nothing on channel 1
     out = np.frombuffer(m.take(), "<i2")
-    assert out.size == 16000 - 1600 - 1600  # all but the stall wait: neither channel is current
+    assert out.size == 16000 - 1600  # channel 0 is 0.8 s behind: stalled, not waited for
     assert (out[:1600] == 10).all() and (out[1600:] == 0).all()
     assert m.seconds(1000 + 8000) == 0.5
+
+
+def test_the_mixer_waits_for_a_new_channels_first_block_and_drops_nothing_when_all_are_late():
+    m = Mixer(stall_s=0.3)
+    m.expect(0, 0)  # the page began to capture a channel: its first block comes 50 ms on
+    m.add(1, 400, _block(7, 800))  # another channel's first block, starting later
+    assert m.take() == b""  # channel 0 has not delivered its first 50 ms yet
+    m.add(0, 0, _block(3, 800))
+    out = np.frombuffer(m.take(), "<i2")
+    assert out.size == 800 and (out[:400] == 3).all() and (out[400:] == 10).all() and m.dropped == 0
+    m.clock(800 + 16000)  # the page's clock runs a second ahead (its main thread was held up) ...
+    m.add(0, 800, _block(1, 800))  # ... and the blocks come late, together: none is dropped
+    m.add(1, 1200, _block(1, 800))
+    assert np.frombuffer(m.take(), "<i2").size == 800 and m.dropped == 0
 
 
 def test_the_mixer_waits_for_a_lagging_channel_only_until_it_counts_as_stalled():
@@ -167,3 +181,9 @@ def test_a_rings_off_takes_the_channel_of_its_on_when_another_voice_paused_meanw
     _channel(edges, 1, [(8.1, 9.6), (9.8, 10.2)], 12)  # Bob, with a pause, stops 0.3 s before her ring goes off
     assert edges.refine("off", int(10.5 * 16000), "ana") == (int(9.1 * 16000), True)
     assert edges.refine("off", int(10.5 * 16000), "eve") == (int(10.5 * 16000), False)  # no channel of hers
+    talking = Edges()
+    _channel(talking, 0, [(2.0, 12.0)], 3.0)
+    assert talking.refine("on", int(2.3 * 16000), "ana")[1]
+    _channel(talking, 0, [(2.0, 12.0)], 12, since=3.0)  # her channel still sounds at her ring's off
+    _channel(talking, 1, [(8.1, 9.6)], 12)  # Bob's fell silent: that is not her voice stopping
+    assert talking.refine("off", int(10.5 * 16000), "ana") == (int(10.5 * 16000), False)

@@ -57,7 +57,7 @@ class Browser:
                 env["DISPLAY"] = display
             profile = Path(self._spec["directory"]) / "profile"  # the server sweeps it if this process is killed
             shutil.rmtree(profile, ignore_errors=True)  # a failed try's
-            profile.mkdir(parents=True)
+            profile.mkdir(parents=True, exist_ok=True)  # what a failed try's exiting Chromium still held
             self._stack.callback(shutil.rmtree, profile, True)
             context = await pw.chromium.launch_persistent_context(
                 profile, executable_path=self._spec["browser_path"], headless=not x11, env=env,

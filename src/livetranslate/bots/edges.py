@@ -46,13 +46,16 @@ class Edges:
         their ``on`` among those that do); else ``frame`` and False."""
         find = _start if kind == "on" else _end
         found = {ch: t for ch, blocks in self._blocks.items() if (t := find(blocks, frame)) is not None}
-        mine = self._channel_of.pop(who, None) if kind == "off" else None
+        mine = self._channel_of.pop(who, None)  # an "on" binds afresh; an "off" ends the binding
         if kind == "on" and len(found) == 1 and who is not None:
-            self._channel_of[who] = next(iter(found))
+            channel = next(iter(found))
+            self._channel_of = {p: c for p, c in self._channel_of.items() if c != channel}  # Meet moved it
+            self._channel_of[who] = channel
+        if mine is not None and kind == "off":
+            # their channel decides; one that did not fall silent means their voice did not stop there
+            return (found[mine], True) if mine in found else (frame, False)
         if len(found) == 1:
             return next(iter(found.values())), True
-        if mine in found:
-            return found[mine], True
         return frame, False
 
 

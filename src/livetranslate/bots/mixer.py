@@ -40,7 +40,7 @@ class Mixer:
     def add(self, channel: int, frame: int, pcm: np.ndarray) -> None:
         """One channel's block of int16 samples starting at clock ``frame``."""
         if self._start is None:
-            self._start = frame
+            self._start = min([frame, *self._ends.values()])  # a channel expected earlier is waited for
         self._ends[channel] = max(self._ends.get(channel, 0), frame + pcm.size)
         at = frame - self._start - self._out
         if at < 0:
@@ -58,10 +58,19 @@ class Mixer:
         """The page's clock has reached ``frame`` (time passes while no one speaks)."""
         self._newest = max(self._newest, frame)
 
+    def expect(self, channel: int, frame: int) -> None:
+        """A channel's capture began at clock ``frame``: its first block (50 ms on) is waited for."""
+        if channel not in self._ends and (self._start is None or frame >= self._start + self._out):
+            self._ends[channel] = frame
+
     def _ready_until(self) -> int:
-        """The clock frame up to which every channel still delivering has delivered."""
-        floor = self._newest - self._stall
-        return min((end for end in self._ends.values() if end >= floor), default=floor)
+        """The clock frame up to which every channel still delivering has delivered. Stalled is
+        measured against the channels' newest block, not the page's clock: when the page's
+        main thread was held up, every channel is late together and none is dropped."""
+        if not self._ends:
+            return self._newest - self._stall
+        floor = max(self._ends.values()) - self._stall
+        return min(end for end in self._ends.values() if end >= floor)
 
     def take(self) -> bytes:
         """The stretch ready to go out (s16le), possibly empty."""

@@ -53,13 +53,18 @@ class BotRunner:
         self._db = db
         self._webhooks = webhooks
         self._proc: asyncio.subprocess.Process | None = None
-        self._track = None
+        self._track = None  # the feeder's: where the worker's audio goes (None: nowhere, e.g. paused)
+        self._stretch: tuple | None = None  # (track, since): the reader's, for the meeting's ring times
+        self._pending = None  # a resume's track, until the worker says from when its audio goes on
+        self._paused = False
+        self._switch = asyncio.Lock()  # opening, pausing and resuming, one at a time
+        self._ringing: dict[str, Participant] = {}  # whose speaking ring is on now (paused or not)
         self._stderr: deque[str] = deque(maxlen=20)
         self._killed: str | None = None
         self._leave_wanted = False
         self._closed = False
-        self._audio_in: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._since = 0.0  # the moment of the call (worker's seconds) at which the track's audio began
+        self._audio_in: asyncio.Queue = asyncio.Queue()  # audio, and track changes in their place
+        self._feeder = asyncio.create_task(self._feed(), name=f"bot-{row.id}-audio")
         self.done = asyncio.create_task(self._run(), name=f"bot-{row.id}")
 
     def spec(self) -> dict:
@@ -79,19 +84,30 @@ class BotRunner:
         self._send({"type": "leave"})
 
     async def pause(self) -> None:
-        """The worker stops sending audio and the track goes: the session pauses with the
-        finals of what it heard. The bot stays in the call."""
-        self._send({"type": "pause"})
-        track, self._track = self._track, None
-        if track is not None:
-            with contextlib.suppress(LiveTranslateError):
-                await track.abort()
+        """The worker stops sending audio; what it sent before is fed, then the track goes:
+        the session pauses with the finals of what it heard. The bot stays in the call."""
+        async with self._switch:
+            if self._paused or self._closed:
+                return
+            self._paused, self._stretch = True, None
+            self._send({"type": "pause"})
+            pending, self._pending = self._pending, None
+            if pending is not None:  # resumed and paused before the worker answered
+                with contextlib.suppress(LiveTranslateError):
+                    await pending.abort()
+            done = asyncio.get_running_loop().create_future()
+            self._audio_in.put_nowait(done)
+            await asyncio.wait({done, self._feeder}, return_when=asyncio.FIRST_COMPLETED)
 
     async def resume(self) -> None:
         """A new track on the session (raises when it cannot open), then the worker's audio
         again: it says first from which moment of the call (``resumed``)."""
-        self._track = await self._open_track()
-        self._send({"type": "resume"})
+        async with self._switch:
+            if not self._paused or self._closed:
+                return
+            self._pending = await self._open_track()
+            self._paused = False
+            self._send({"type": "resume"})
 
     def kill(self, reason: str) -> None:
         """End the worker and what it started (its browser, its display) now: the reaper, a
@@ -111,7 +127,7 @@ class BotRunner:
     # --- the worker's life
 
     async def _run(self) -> None:
-        feeder = asyncio.create_task(self._feed(), name=f"bot-{self.bot_id}-audio")
+        feeder = self._feeder
         try:
             self._proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "livetranslate", "bot", "worker",
@@ -160,14 +176,39 @@ class BotRunner:
                 log.warning("bot %s: a report was not taken (%s): %s", self.bot_id, e, payload[:300])
 
     async def _feed(self) -> None:
-        while (pcm := await self._audio_in.get()) is not None:
-            track = self._track
-            if track is None or track.state is not TrackState.live:
-                continue  # no track (not recording yet, or it could not open): nothing to feed
-            try:
-                await track.feed(pcm)
-            except LiveTranslateError as e:
-                log.warning("bot %s: audio not taken: %s", self.bot_id, e.message)
+        """The worker's audio onto the track, and the track changes where they fall in it: a
+        pause after what came before it, a resume before what comes after."""
+        try:
+            while (item := await self._audio_in.get()) is not None:
+                if isinstance(item, bytes):
+                    await self._feed_audio(item)
+                elif isinstance(item, tuple):  # ("resumed", track)
+                    self._track = item[1]
+                else:  # a pause (a future to resolve once the old track is gone)
+                    await self._let_go()
+                    item.set_result(None)
+        finally:
+            while not self._audio_in.empty():  # the worker ended: no pause waits for ever
+                if isinstance(item := self._audio_in.get_nowait(), asyncio.Future) and not item.done():
+                    item.set_result(None)
+
+    async def _feed_audio(self, pcm: bytes) -> None:
+        track = self._track
+        if track is None or track.state is not TrackState.live:
+            return  # no track (paused, or it could not open): nothing to feed
+        try:
+            await track.feed(pcm)
+        except LiveTranslateError as e:
+            log.warning("bot %s: audio not taken: %s", self.bot_id, e.message)
+
+    async def _let_go(self) -> None:
+        """Paused: the track's finals are published, and whoever was speaking stops there."""
+        track, self._track = self._track, None
+        if track is None:
+            return
+        with contextlib.suppress(LiveTranslateError):
+            await track.abort()
+        await self._rings("off", track.offset + track.pipeline.audio_seconds)
 
     async def _read_stderr(self) -> None:
         while line := await self._proc.stderr.readline():
@@ -184,7 +225,11 @@ class BotRunner:
         elif kind == "participant":
             await self._participant(msg)
         elif kind == "resumed":  # the audio that follows begins at this moment of the call
-            self._since = float(msg["time"])
+            track, self._pending = self._pending, None
+            if track is not None:
+                self._stretch = (track, float(msg["time"]))
+                self._audio_in.put_nowait(("resumed", track))
+                await self._rings("on", track.offset)  # whoever speaks on, from the new stretch's start
         elif kind == "screenshot":
             await self._call(store.set_screenshots, bot_id=self.bot_id, n=int(msg["n"]))
 
@@ -196,12 +241,18 @@ class BotRunner:
         except (Conflict, LiveTranslateError) as e:
             log.warning("bot %s: its move to %s was refused: %s", self.bot_id, state.value, e.message)
             return
-        if state is BotState.in_call_recording and self._track is None:
-            try:
-                self._track = await self._open_track()
-            except LiveTranslateError as e:  # no room for another live session, or it is gone
-                await self._force(BotState.fatal, SubCode.internal_error, f"its session cannot take audio: {e.message}")
-                self.leave()
+        if state is BotState.in_call_recording and self._stretch is None and self._pending is None:
+            async with self._switch:  # the first recording: a pause meanwhile waits for the track
+                if self._paused or self._track is not None:
+                    return
+                try:
+                    self._track = await self._open_track()
+                except LiveTranslateError as e:  # no room for another live session, or it is gone
+                    await self._force(BotState.fatal, SubCode.internal_error,
+                                      f"its session cannot take audio: {e.message}")
+                    self.leave()
+                    return
+                self._stretch = (self._track, 0.0)  # audio from the worker's first second on
 
     async def _open_track(self):
         return await self._live.open_track(self.session_id, TrackSpec(format="pcm_s16le", sample_rate=16000),
@@ -218,14 +269,31 @@ class BotRunner:
             "bot_id": self.bot_id, "session_id": self.session_id, "time": float(msg["time"]),
             "participant": {"id": msg["id"], "name": msg.get("name")},
         })
-        if msg["kind"] in _SPEECH and self._track is not None:
-            at = self._track.offset + max(0.0, float(msg["time"]) - self._since)
-            event = SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=at, exact=msg.get("exact") is True,
-                                         participant=Participant(id=msg["id"], name=msg.get("name")))
-            try:
-                await self._speakers.add_events(self.session_id, [event])
-            except LiveTranslateError as e:
-                log.warning("bot %s: meeting event refused: %s", self.bot_id, e.message)
+        if msg["kind"] not in _SPEECH:
+            return
+        person = Participant(id=pid, name=name)
+        if msg["kind"] == "speech_on":
+            self._ringing[pid] = person
+        else:
+            self._ringing.pop(pid, None)
+        if self._stretch is not None:
+            track, since = self._stretch
+            at = track.offset + max(0.0, float(msg["time"]) - since)
+            await self._timeline([SpeakerTimelineEvent(kind=_SPEECH[msg["kind"]], time=at, participant=person,
+                                                       exact=msg.get("exact") is True)])
+
+    async def _rings(self, kind: str, at: float) -> None:
+        """Everyone whose ring is on, ``on`` or ``off`` at session time ``at`` (a stretch begins or ends)."""
+        await self._timeline([SpeakerTimelineEvent(kind=kind, time=round(at, 3), participant=p)
+                              for p in self._ringing.values()])
+
+    async def _timeline(self, events: list[SpeakerTimelineEvent]) -> None:
+        if not events:
+            return
+        try:
+            await self._speakers.add_events(self.session_id, events)
+        except LiveTranslateError as e:
+            log.warning("bot %s: meeting event refused: %s", self.bot_id, e.message)
 
     async def _terminated(self, reason: str) -> None:
         """The session let go of the bot's track (deleted, taken over, server stopping): leave."""
@@ -253,7 +321,12 @@ class BotRunner:
         if self._closed:
             return
         self._closed = True
-        track, self._track = self._track, None
+        track, pending = self._track, self._pending
+        self._track = self._pending = None
+        if track is not None and pending is not None:
+            with contextlib.suppress(LiveTranslateError):
+                await pending.abort()
+        track = track or pending
         if track is not None:
             with contextlib.suppress(LiveTranslateError):
                 await track.stop()

@@ -24,12 +24,13 @@ from livetranslate.bots.lifecycle import ACTIVE, TERMINAL, BotState, SubCode, ch
 from livetranslate.bots.options import AutomaticLeave
 from livetranslate.bots.platforms import Meeting, recognise
 from livetranslate.bus import Bus
-from livetranslate.errors import Conflict, NotFound, NotReady, TooMany
+from livetranslate.errors import Conflict, LiveTranslateError, NotFound, NotReady, TooMany
 from livetranslate.events import BotStatusEvent
 from livetranslate.session import SessionService
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionStatus, as_utc, crud
 from livetranslate.store import bots as store
+from livetranslate.store import webhooks as webhook_store
 from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow, utcnow
 from livetranslate.webhooks import Webhooks
 from livetranslate.webhooks.outbox import deliveries
@@ -144,8 +145,14 @@ class Bots:
         """Captions again from now on (``in_call_recording``), in the same session. Raises
         NotFound, Conflict (the bot is not paused), Overloaded (no room for another live session)."""
         _, runner = await self._running(bot_id, S.paused, "resumed")
-        await runner.resume()
-        return await self.move(bot_id, S.in_call_recording, message="resumed", source="user")
+        row = await self.move(bot_id, S.in_call_recording, message="resumed", source="user")
+        try:
+            await runner.resume()
+        except LiveTranslateError:
+            with contextlib.suppress(Conflict):  # it ended meanwhile
+                await self.move(bot_id, S.paused, message="its session could not take audio again", source="user")
+            raise
+        return row
 
     async def _running(self, bot_id: str, state: BotState, what: str):
         row = await self.get(bot_id)
@@ -208,10 +215,9 @@ class Bots:
             check(S(row.status), to, code)
             return to.value, code.value if code else None, text or None
 
-        endpoints = await self._webhooks.endpoints(bot_id)
-
-        def webhooks(row: BotRow, change: BotStatusChangeRow):  # stored with the move: never one without the other
-            return deliveries(bot_id, endpoints, "bot.status_change", _status_data(row, change.old, source))
+        def webhooks(db, row: BotRow, change: BotStatusChangeRow):  # stored with the move: never one without the other
+            return deliveries(bot_id, webhook_store.endpoints(db, bot_id=bot_id), "bot.status_change",
+                              _status_data(row, change.old, source))
 
         async with self._moving[bot_id]:  # stored and announced in the order made
             try:

@@ -246,8 +246,11 @@ class SessionSpeakers:
         people, exact = self._word_participants(words)
 
         def split_s(run: list[int]) -> float:
-            said = [exact[i] for i in run if exact[i] is not None]
-            return _EXACT_SPLIT_S if said and all(said) else _MEETING_SPLIT_S
+            """Exact only where the meeting itself (not words carried over) measured this long."""
+            said = [i for i in run if exact[i] is not None]
+            if not said or not all(exact[i] for i in said):
+                return _MEETING_SPLIT_S
+            return _EXACT_SPLIT_S if words[said[-1]].end - words[said[0]].start >= _EXACT_SPLIT_S else _MEETING_SPLIT_S
 
         # voice turns first; inside one voice, a long enough stretch the meeting gives someone else
         runs = [sub for run in _merge_short(_runs(voices, range(len(words))), words)
@@ -432,10 +435,10 @@ def _merge_short(runs: list[list[int]], words: list[Word], min_s=None) -> list[l
 
     runs = [list(r) for r in runs]
     while len(runs) > 1:
-        shortest = min(range(len(runs)), key=lambda i: words[runs[i][-1]].end - words[runs[i][0]].start)
-        if not short(runs[shortest]):
+        too_short = [i for i in range(len(runs)) if short(runs[i])]  # each run by its own measure
+        if not too_short:
             break
-        i = shortest
+        i = min(too_short, key=lambda k: words[runs[k][-1]].end - words[runs[k][0]].start)
         if i == 0:
             j = 1
         elif i == len(runs) - 1:

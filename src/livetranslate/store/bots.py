@@ -62,7 +62,7 @@ def move_bot(db: Session, *, bot_id: str, check, source: str, at: datetime | Non
              also=None) -> tuple[BotRow, BotStatusChangeRow]:
     """Apply one lifecycle move in one transaction: ``check(row)`` returns ``(new, sub_code,
     message)`` from the stored state (or raises to refuse it); the move is stored with it, and
-    with what ``also(row, change)`` returns to store (its webhook deliveries)."""
+    with what ``also(db, row, change)`` returns to store (its webhook deliveries)."""
     row = db.get(BotRow, bot_id, with_for_update=True)
     if row is None:
         raise NotFound(f"bot {bot_id!r} does not exist")
@@ -72,7 +72,7 @@ def move_bot(db: Session, *, bot_id: str, check, source: str, at: datetime | Non
     row.status, row.sub_code, row.message, row.status_at = new, sub_code, message, change.created_at
     db.add(change)
     if also is not None:
-        db.add_all(also(row, change))
+        db.add_all(also(db, row, change))
     db.flush()
     return row, change
 

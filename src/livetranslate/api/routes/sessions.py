@@ -172,7 +172,9 @@ async def delete_session(session_id: str, services: ServicesDep) -> Response:
              responses=errors_doc(NotFound, Conflict))
 async def end_session(session_id: str, services: ServicesDep) -> SessionOut:
     """End a session that is paused (or live: its audio sockets are finished as by ``stop``, then closed).
-    ``409`` when it has already ended."""
+    ``409`` when it has already ended, or while a meeting bot is in its call (make the bot leave:
+    that ends the session)."""
+    await services.bots.of_session(session_id)
     return SessionOut.of(await services.sessions.end(session_id))
 
 

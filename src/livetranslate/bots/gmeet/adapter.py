@@ -67,10 +67,14 @@ class MeetAdapter:
         kind = msg.get("type")
         if kind == "leave":
             self.leave_asked.set()
-        elif kind == "pause":
+        elif kind == "pause":  # the server moved the bot: its state is mirrored, not reported
             self.paused = True
+            if self.r.state is S.in_call_recording:
+                self.r.state = S.paused
         elif kind == "resume" and self.paused:
             self.paused = False
+            if self.r.state is S.paused:
+                self.r.state = S.in_call_recording
             self.r.resumed(self.mixer.seconds())
 
     # --- the whole visit, with retries of passing failures
@@ -213,6 +217,8 @@ class MeetAdapter:
                      else _has(await self._dialog_text(), sel.CONSENT))
             if not still:
                 back = before if before is not S.needs_help else S.joining
+                if back is S.in_call_recording and self.paused:  # paused meanwhile: it stays paused
+                    back = S.paused
                 self.r.status(back, message="a person handled it")
                 return True
         if self.leave_asked.is_set():
@@ -305,6 +311,8 @@ class MeetAdapter:
             self.mixer.clock(int(frame))
         if kind == "track":
             self.tracks += 1
+            if frame is not None:
+                self.mixer.expect(int(event["channel"]), int(frame))
         elif kind == "error":
             log.warning("page: %s", event.get("message"))
         elif kind in ("join", "leave", "rename", "speech_on", "speech_off") and not event.get("self"):
@@ -331,7 +339,7 @@ class MeetAdapter:
         self.r.participant("join" if kind == "rename" else kind, pid, name, at, exact)
 
     def _flush(self, everything: bool = False) -> None:
-        if self.r.state is not S.in_call_recording and not everything:
+        if self.r.state not in (S.in_call_recording, S.paused) and not everything:
             return  # kept until the server hears that the bot is recording
         pcm = self.mixer.drain() if everything else self.mixer.take()
         if pcm and not self.paused:
