@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.bots.conftest import attribution, moves, script, wait_for
-from tests.conftest import wer
+from tests.conftest import start_server, stop_server, wer
 from tests.fakemeet import Participant, Scenario
 
 _codes = (f"sc{a}-{b}{b}{b}{b}-{c}{c}{c}" for a, b, c in itertools.product("abcdefghij", "klmnopq", "rstuvwxyz"))
@@ -198,3 +198,39 @@ def test_a_paused_bot_stays_in_the_call_keeps_nothing_until_resumed_then_names_r
 
 def _words(text: str) -> list[str]:
     return re.findall(r"[a-z']+", text.lower())
+
+
+@pytest.fixture(scope="module")
+def quick_reaper(tmp_path_factory, meet):
+    srv = start_server(tmp_path_factory.mktemp("reaper-server"), LIVETRANSLATE_MEET_BASE_URL=meet.base,
+                       LIVETRANSLATE_BOT_HEARTBEAT_TIMEOUT_S="4", LIVETRANSLATE_BOT_CHECK_INTERVAL_S="0.5")
+    yield srv
+    stop_server(srv)
+
+
+def test_a_worker_that_stops_beating_is_ended_by_the_reaper_browser_and_all(quick_reaper, meet):
+    import os
+    import signal
+
+    import psutil
+
+    code, bot = _bot(quick_reaper, meet, Scenario(mode="open", participants=[_present()]))
+    wait_for(quick_reaper, bot["id"], {"in_call_not_recording", "in_call_recording"}, 60)
+    worker = next(p for p in psutil.Process(quick_reaper.process.pid).children()
+                  if "worker" in " ".join(p.cmdline()))
+    browsers = [p for p in worker.children(recursive=True) if "chrom" in p.name().lower()]
+    assert browsers, worker.children(recursive=True)
+    os.kill(worker.pid, signal.SIGSTOP)  # hung: alive, but no heartbeat comes
+    bot = wait_for(quick_reaper, bot["id"], {"fatal"}, 20)
+    assert bot["status"]["sub_code"] == "heartbeat_timeout" and bot["status_changes"][-1]["source"] == "reaper", bot
+    assert "no heartbeat" in bot["status"]["message"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                                              for p in [worker, *browsers]):
+        time.sleep(0.2)
+    assert not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in [worker, *browsers])
+    deadline = time.monotonic() + 10  # the session ends with what it heard
+    while time.monotonic() < deadline and (session := httpx.get(
+            f"{quick_reaper.base}/v1/sessions/{bot['session_id']}").json())["status"] != "ended":
+        time.sleep(0.2)
+    assert session["status"] == "ended", session
