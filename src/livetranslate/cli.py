@@ -111,7 +111,10 @@ def serve(
         _fail(e.message)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     err.print(f"data: {settings.data_dir}")
-    app = create_app(settings)
+    if host in ("0.0.0.0", "::"):
+        err.print(f"[yellow]warning:[/] bound to {host}: every network this machine is on can reach the server. "
+                  "It answers only to localhost and the host names in LIVETRANSLATE_ALLOWED_HOSTS.")
+    app = create_app(settings.model_copy(update={"host": host, "port": port}))
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets=None) -> None:

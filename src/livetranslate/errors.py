@@ -3,7 +3,10 @@
     LiveTranslateError                 (500, close 1011)
     ├── InvalidInput                   (400, close 4400)  malformed message, wrong field
     │   ├── UnsupportedLanguage        (422)
-    │   └── UnsupportedUrl             (422)  a stream URL of a scheme the server does not read
+    │   ├── UnsupportedUrl             (422)  a stream URL of a scheme the server does not read
+    │   └── HostNotAllowed             (400)  a Host this server does not answer to (DNS rebinding)
+    ├── Forbidden                      (403, close 4403)  not for this caller
+    │   └── OriginNotAllowed           (403)  a browser page of another site
     ├── NotFound                       (404, close 4404)  unknown session
     ├── Conflict                       (409, close 4409)  second audio socket, ended session
     ├── TooLarge                       (413, close 4413)  oversized frame or upload
@@ -47,6 +50,20 @@ class UnsupportedLanguage(InvalidInput):
 class UnsupportedUrl(InvalidInput):
     status_code = 422
     code = "unsupported_url"
+
+
+class HostNotAllowed(InvalidInput):
+    code = "host_not_allowed"
+
+
+class Forbidden(LiveTranslateError):
+    status_code = 403
+    close_code = 4403
+    code = "forbidden"
+
+
+class OriginNotAllowed(Forbidden):
+    code = "origin_not_allowed"
 
 
 class NotFound(LiveTranslateError):

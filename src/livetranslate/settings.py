@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     # --- server
     host: str = Field("127.0.0.1", description="Address `livetranslate serve` binds to.")
     port: int = Field(8000, ge=1, le=65535)
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Host names the server answers to besides 127.0.0.1, localhost, ::1 and "
+        "`host` (JSON list, e.g. [\"captions.example.org\"]); [\"*\"] for any, behind a proxy that checks it. Any "
+        "other Host is refused (DNS rebinding).",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Web origins besides the server's own (e.g. [\"https://app.example.org\"]) "
+        "whose pages may call the API (CORS), open its WebSockets, and frame the dashboard. Pages of any other "
+        "site are refused.",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     # --- store

@@ -57,12 +57,15 @@ def browser_with(playwright, wav: Path | None):
 
 
 class Page:
-    """A page that fails the test on any uncaught script error."""
+    """A page that fails the test on any uncaught script error, or anything the server's
+    Content-Security-Policy blocked."""
 
     def __init__(self, browser):
         self.page = browser.new_page(viewport={"width": 1280, "height": 800})
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", lambda m: self.errors.append(m.text)
+                     if m.type == "error" and "Content Security Policy" in m.text else None)
 
     def __getattr__(self, name):
         return getattr(self.page, name)

@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from starlette.requests import HTTPConnection
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 from livetranslate import __version__, metrics
+from livetranslate.api.guard import Guard, allowed_hosts, policy
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import bots, health, languages, openai, sessions, settings as settings_routes
@@ -131,6 +133,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # multipart framing on top of the largest accepted file
     app.add_middleware(BodyLimit, max_bytes=settings.max_upload_bytes + 64 * 1024)
+    app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins, allow_methods=["*"],
+                       allow_headers=["*"], expose_headers=["Content-Disposition"], max_age=600)
+    app.add_middleware(Guard, hosts=allowed_hosts(settings.host, settings.allowed_hosts),  # outermost
+                       origins=settings.allowed_origins, csp=policy(settings.allowed_origins))
 
     for module in (sessions, sources, bots, webhooks, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
         app.include_router(module.router, dependencies=[Depends(_one_value_per_query_parameter)])
