@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from livetranslate import __version__
-from livetranslate.settings import default_data_dir, get_settings
+from livetranslate.settings import Settings, default_data_dir, get_settings
 
 
 
@@ -41,6 +41,9 @@ db_app = typer.Typer(help=f"The database schema (Alembic). Database: in {_DATA} 
 app.add_typer(db_app, name="db")
 bot_app = typer.Typer(help="Meeting bots: send one into a Google Meet, follow it, make it leave.", no_args_is_help=True)
 app.add_typer(bot_app, name="bot")
+keys_app = typer.Typer(help="API keys: make one (shown once), list them, revoke one. Works on the store directly, "
+                       "with or without a server running.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 FORMATS = ("json", "srt", "vtt", "txt")
 NO_SPEECH = "no speech recognised — is the language right? try --language / --detect"
@@ -111,10 +114,12 @@ def serve(
         _fail(e.message)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     err.print(f"data: {settings.data_dir}")
+    settings = settings.model_copy(update={"host": host, "port": port})
+    _say_who_may_call(settings)
     if host in ("0.0.0.0", "::"):
         err.print(f"[yellow]warning:[/] bound to {host}: every network this machine is on can reach the server. "
                   "It answers only to localhost and the host names in LIVETRANSLATE_ALLOWED_HOSTS.")
-    app = create_app(settings.model_copy(update={"host": host, "port": port}))
+    app = create_app(settings)
 
     class Server(uvicorn.Server):
         async def shutdown(self, sockets=None) -> None:
@@ -133,6 +138,24 @@ def serve(
         # past that the WebSocket layer refuses them itself (1009) before buffering more
         ws_max_size=16 * settings.max_frame_bytes,
     )).run()
+
+
+def _say_who_may_call(settings: Settings) -> None:
+    """Refuse to serve beyond loopback with no word on keys; say at every start how it stands."""
+    from livetranslate.auth import mode
+
+    how = mode(settings)
+    if how is None:
+        _fail(f"bound to {settings.host} with no API keys asked for: anyone who reaches the port could read "
+              "and delete every transcript. Make a key (`livetranslate keys create --tenant NAME --role admin`) "
+              "and set LIVETRANSLATE_AUTH=keys, or set LIVETRANSLATE_AUTH=none to serve openly all the same")
+    elif how == "none" and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        err.print(f"[yellow]warning:[/] LIVETRANSLATE_AUTH=none on {settings.host}: anyone who reaches the port may "
+                  "do anything")
+    elif how == "none":
+        err.print("open: no API keys asked for (loopback only; LIVETRANSLATE_AUTH=keys to ask)")
+    else:
+        err.print("API keys asked for on every call (LIVETRANSLATE_AUTH=keys)")
 
 
 def _check_port(host: str, port: int) -> None:
@@ -638,3 +661,69 @@ def bot_worker() -> None:
     from livetranslate.bots.worker import main as worker_main
 
     raise typer.Exit(worker_main())
+
+
+# --- API keys
+
+
+def _keys_db():
+    from livetranslate.store import Database
+    from livetranslate.store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    return Database(settings.database_url)
+
+
+@keys_app.command("create")
+def keys_create(
+    tenant: Annotated[str, typer.Option(help="Whose data the key reaches (made if new).")],
+    role: Annotated[str, typer.Option(help="viewer (reads), member (also creates and changes), admin (also keys "
+                                           "and settings).")] = "member",
+    name: Annotated[Optional[str], typer.Option(help="A label, e.g. who uses it.")] = None,
+    expires: Annotated[Optional[str], typer.Option(metavar="TTL", help="How long it lasts: 90d, 12h, 30m.")] = None,
+) -> None:
+    """Make a key and print it (once: the server keeps only its hash)."""
+    from livetranslate.auth import ROLES, create_key, parse_ttl
+
+    if role not in ROLES:
+        _fail(f"--role must be one of {', '.join(ROLES)}, not {role!r}", 2)
+    try:
+        ttl = parse_ttl(expires) if expires else None
+    except ValueError as e:
+        _fail(str(e), 2)
+    db = _keys_db()
+    row, key = db.call(create_key, tenant=tenant, role=role, name=name, ttl=ttl)
+    err.print(f"key {row.id} for tenant {tenant!r}, role {role}"
+              + (f", expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else "")
+              + ". It is shown this once:")
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: id, tenant, role, label, when made, last used, expired or revoked."""
+    from rich.table import Table
+
+    from livetranslate.store import as_utc
+    from livetranslate.store.keys import list_keys
+
+    table = Table("id", "tenant", "role", "name", "key", "created", "last used", "state")
+    for k, t in _keys_db().call(list_keys, tenant_id=None):
+        state = "revoked" if k.revoked_at else ("expires " + f"{as_utc(k.expires_at):%Y-%m-%d}" if k.expires_at else "active")
+        table.add_row(k.id, t.name, k.role, k.name or "", k.hint + "…", f"{as_utc(k.created_at):%Y-%m-%d %H:%M}",
+                      f"{as_utc(k.last_used_at):%Y-%m-%d %H:%M}" if k.last_used_at else "never", state)
+    Console().print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The key (see `livetranslate keys list`).")]) -> None:
+    """Revoke a key: refused from then on (a running server may take up to 5 s to notice)."""
+    from livetranslate.errors import NotFound
+    from livetranslate.store.keys import revoke
+
+    try:
+        _keys_db().call(revoke, key_id=key_id, tenant_id=None)
+    except NotFound as e:
+        _fail(e.message, 1)
+    err.print(f"key {key_id}: revoked")

@@ -5,7 +5,8 @@
     │   ├── UnsupportedLanguage        (422)
     │   ├── UnsupportedUrl             (422)  a stream URL of a scheme the server does not read
     │   └── HostNotAllowed             (400)  a Host this server does not answer to (DNS rebinding)
-    ├── Forbidden                      (403, close 4403)  not for this caller
+    ├── Unauthorized                   (401, close 4401)  no API key, or one that is unknown, expired or revoked
+    ├── Forbidden                      (403, close 4403)  not for this caller (its role, its page's origin)
     │   └── OriginNotAllowed           (403)  a browser page of another site
     ├── NotFound                       (404, close 4404)  unknown session
     ├── Conflict                       (409, close 4409)  second audio socket, ended session
@@ -54,6 +55,12 @@ class UnsupportedUrl(InvalidInput):
 
 class HostNotAllowed(InvalidInput):
     code = "host_not_allowed"
+
+
+class Unauthorized(LiveTranslateError):
+    status_code = 401
+    close_code = 4401
+    code = "unauthorized"
 
 
 class Forbidden(LiveTranslateError):

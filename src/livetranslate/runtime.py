@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 
 from livetranslate import datadir, executors
+from livetranslate.auth import Auth
+from livetranslate.auth import mode as auth_mode
 from livetranslate.asr import AsrEngine
 from livetranslate.bots import BotRunner, Bots
 from livetranslate.bus import Bus, bus_from_url, check_url
@@ -75,6 +77,7 @@ class Services:
     voiceprints: VoiceprintBook
     bots: Bots
     webhooks: Webhooks
+    auth: Auth
 
     async def stop_live(self) -> None:
         """Server stopping: the bots and sources stop, every live session publishes its last
@@ -133,7 +136,7 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
         yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,
-                       voiceprints, bots, webhooks)
+                       voiceprints, bots, webhooks, Auth(mode=auth_mode(settings) or "keys", db=db))  # unset off loopback: closed
     finally:
         await bots.shutdown()
         await webhooks.shutdown()

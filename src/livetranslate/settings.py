@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     # --- server
     host: str = Field("127.0.0.1", description="Address `livetranslate serve` binds to.")
     port: int = Field(8000, ge=1, le=65535)
+    auth: Literal["none", "keys"] | None = Field(
+        None, description="`keys`: every call carries an API key (`livetranslate keys create`); `none`: anyone who "
+        "reaches the port may do anything. Unset, it is `none` on a loopback address, and the server refuses to "
+        "start on any other.",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list, description="Host names the server answers to besides 127.0.0.1, localhost, ::1 and "
         "`host` (JSON list, e.g. [\"captions.example.org\"]); [\"*\"] for any, behind a proxy that checks it. Any "

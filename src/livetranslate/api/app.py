@@ -19,7 +19,8 @@ from livetranslate.api.guard import Guard, allowed_hosts, policy
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import bots, health, languages, openai, sessions, settings as settings_routes
-from livetranslate.api.routes import sources, speakers, streaming, voiceprints, webhooks
+from livetranslate.api.deps import caller
+from livetranslate.api.routes import keys, sources, speakers, streaming, voiceprints, webhooks
 from livetranslate.errors import LiveTranslateError, error_body
 from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
@@ -51,6 +52,8 @@ TAGS = [
     {"name": "settings", "description": "What this server runs, and the defaults of new sessions."},
     {"name": "openai-compatible", "description": "OpenAI's file endpoints, for the `openai` client and the tools "
      "built on it."},
+    {"name": "keys", "description": "API keys of the caller's tenant, for its admins (with `LIVETRANSLATE_AUTH=keys` "
+     "every call but health carries one: `Authorization: Bearer lt_…`)."},
     {"name": "health", "description": "Liveness, readiness and Prometheus metrics, for load balancers and operators."},
 ]
 
@@ -104,7 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(LiveTranslateError)
     async def _domain_error(_: Request, exc: LiveTranslateError) -> JSONResponse:
         metrics.ERRORS.labels(exc.code).inc()
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+        headers = {"WWW-Authenticate": 'Bearer realm="livetranslate"'} if exc.status_code == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # a bug: still the JSON error shape
@@ -138,8 +142,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(Guard, hosts=allowed_hosts(settings.host, settings.allowed_hosts),  # outermost
                        origins=settings.allowed_origins, csp=policy(settings.allowed_origins))
 
-    for module in (sessions, sources, bots, webhooks, speakers, streaming, voiceprints, languages, settings_routes, openai, health):
-        app.include_router(module.router, dependencies=[Depends(_one_value_per_query_parameter)])
+    for module in (sessions, sources, bots, webhooks, speakers, streaming, voiceprints, languages, settings_routes, openai,
+                   keys, health):
+        asks = [] if module is health else [Depends(caller)]  # load balancers ask health without a key
+        app.include_router(module.router, dependencies=[*asks, Depends(_one_value_per_query_parameter)])
     install_docs(app)
     # the dashboard, at / (after the API: its routes win)
     app.mount("/", StaticFiles(directory=STATIC, html=True), name="dashboard")

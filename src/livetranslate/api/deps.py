@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
+from livetranslate.auth import Principal
 from livetranslate.runtime import Services
 
 
@@ -15,3 +16,29 @@ def get_services(conn: HTTPConnection) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+_SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+async def caller(conn: HTTPConnection) -> Principal | None:
+    """Who calls, for every route but health and the docs: a key that may read for GET, one
+    that may change things for the rest (401/403 otherwise). WebSockets ask in their handler,
+    where a refusal is an error event and a close code."""
+    if conn.scope["type"] != "http":
+        return None
+    need = "viewer" if conn.scope["method"] in _SAFE else "member"
+    who = await get_services(conn).auth.principal(conn.headers.get("authorization"), need)
+    conn.state.principal = who
+    return who
+
+
+async def admin(conn: HTTPConnection) -> Principal:
+    """Only an admin key (keys, the server's settings)."""
+    who = await get_services(conn).auth.principal(conn.headers.get("authorization"), "admin")
+    conn.state.principal = who
+    return who
+
+
+CallerDep = Annotated[Principal, Depends(caller)]
+AdminDep = Annotated[Principal, Depends(admin)]

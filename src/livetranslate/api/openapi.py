@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from livetranslate.web import PROTOCOL
 from livetranslate.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     LiveTranslateError,
     NotFound,
@@ -28,6 +29,7 @@ from livetranslate.errors import (
     TooLarge,
     TooMany,
     TranslationFailed,
+    Unauthorized,
     UnsupportedLanguage,
     UnsupportedUrl,
     UnsupportedMedia,
@@ -78,7 +80,12 @@ _MEANS: dict[type[LiveTranslateError], str] = {
     Overloaded: "audio arrives faster than it can be processed",
     TooMany: "over a limit of what may run at once (the message says which)",
     TranslationFailed: "the translation engine is down, slow, or gave a bad reply",
+    Unauthorized: "no API key, or one that is unknown, expired or revoked (with `LIVETRANSLATE_AUTH=keys`)",
+    Forbidden: "the key's role may not do this",
 }
+_UNAUTHORIZED = f"`unauthorized`: {_MEANS[Unauthorized]}"
+_FORBIDDEN = ("`forbidden`: the key's role may not do this; `origin_not_allowed`: a browser page of another site "
+              "(not in `LIVETRANSLATE_ALLOWED_ORIGINS`)")
 # what any request with these parts can meet, before a route runs (added to every operation)
 _MALFORMED_BODY = "`http_400`: the body is not valid JSON or multipart"
 _INVALID_FIELD = "`invalid_input`: a field is missing, of the wrong type or out of range (the message names it)"
@@ -116,9 +123,12 @@ def _openapi(app: FastAPI) -> dict:
         schemas = doc.setdefault("components", {}).setdefault("schemas", {})
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
-        for operations in doc["paths"].values():
+        for path, operations in doc["paths"].items():
             for op in operations.values():
                 responses = op["responses"]
+                if not path.startswith("/health") and path != "/metrics":  # what a key and a page may meet
+                    _declare(responses, "401", _UNAUTHORIZED)
+                    _declare(responses, "403", _FORBIDDEN)
                 if op.get("parameters") or op.get("requestBody") or "422" in responses:
                     _declare(responses, "422", _INVALID_FIELD)
                 if op.get("requestBody"):

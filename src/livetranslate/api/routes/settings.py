@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from livetranslate import __version__
-from livetranslate.api.deps import ServicesDep
+from livetranslate.api.deps import ServicesDep, admin
 from livetranslate.api.openapi import errors_doc
 from livetranslate.api.routes.languages import EngineInfo
-from livetranslate.errors import UnsupportedLanguage
+from livetranslate.errors import Forbidden, Unauthorized, UnsupportedLanguage
 from livetranslate.session.defaults import SessionDefaults
 from livetranslate.translation import EngineName
 from livetranslate.translation.glossary import GlossaryInput
@@ -82,8 +82,9 @@ async def get_settings(services: ServicesDep) -> dict:
     return _describe(services)
 
 
-@router.patch("", response_model=SettingsOut, response_model_exclude_unset=True,
-              summary="Change the defaults of new sessions", responses=errors_doc(UnsupportedLanguage))
+@router.patch("", response_model=SettingsOut, response_model_exclude_unset=True, dependencies=[Depends(admin)],
+              summary="Change the defaults of new sessions",
+              responses=errors_doc(UnsupportedLanguage, Unauthorized, Forbidden))
 async def update_settings(services: ServicesDep, body: Annotated[DefaultsPatch, Body()]) -> dict:
     """Stored, so they outlive a restart, and used at once by every session created afterwards
     for what its request leaves out. Fields left out stay as they are; `null` restores the

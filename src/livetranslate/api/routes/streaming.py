@@ -55,6 +55,7 @@ async def _audio(ws: WebSocket, session_id: str, services: Services) -> None:
 
     try:
         async with sockets.errors_close(ws, f"audio socket of session {session_id}", quiet):
+            await services.auth.principal(ws.headers.get("authorization"), "member")
             sockets.check_room(settings.max_sockets)
             start = await _receive_start(ws, idle_s)
             # subscribed before going live, after what is stored: every event of this socket's time
@@ -182,6 +183,7 @@ async def _events(ws: WebSocket, session_id: str, services: Services) -> None:
     receiver = asyncio.create_task(_drain_client(ws), name=f"events-recv-{session_id}")
     try:
         async with sockets.errors_close(ws, f"events socket of session {session_id}"):
+            await services.auth.principal(ws.headers.get("authorization"), "viewer")
             sockets.check_room(services.settings.max_sockets)
             raw = ws.query_params.get("after_seq", "0")
             if not re.fullmatch(r"[0-9]{1,18}", raw):  # ASCII digits, within a 64-bit seq
