@@ -17,7 +17,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from livetranslate import executors
 from livetranslate.errors import Forbidden, Unauthorized
@@ -26,6 +26,9 @@ from livetranslate.store import keys as store
 from livetranslate.store.models import ApiKeyRow, utcnow
 
 ROLES = ("viewer", "member", "admin")
+COOKIE = "lt_session"
+"""The dashboard's sign-in: an opaque random value, HttpOnly and SameSite=Strict (never the key)."""
+SIGN_IN = timedelta(days=14)
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _CACHE_S = 5.0
 _TOUCH_S = 60.0  # last_used_at is written at most this often per key
@@ -76,18 +79,23 @@ class Auth:
         self.mode = mode
         self._db = db
         self._cache: dict[str, tuple[float, ApiKeyRow, str]] = {}  # digest → (when read, key, tenant id)
+        self._signins: dict[str, tuple[float, ApiKeyRow, str, datetime]] = {}  # ... and when the sign-in ends
         self._touched: dict[str, float] = {}
 
-    async def principal(self, authorization: str | None, need: str) -> Principal:
-        """Who sends ``authorization`` (the header's value), if they may act as ``need``.
-        Raises Unauthorized (401/4401) or Forbidden (403/4403)."""
+    async def principal(self, authorization: str | None, need: str, cookie: str | None = None) -> Principal:
+        """Who sends ``authorization`` (the header's value) or, without it, the dashboard's
+        sign-in ``cookie``, if they may act as ``need``. Raises Unauthorized (401/4401) or
+        Forbidden (403/4403)."""
         if self.mode == "none":
             return OPEN
         m = _BEARER.match(authorization or "")
-        if m is None:
+        if m is not None:
+            key, tenant = await self._lookup(digest(m[1]))
+        elif cookie:
+            key, tenant = await self._signed_in(digest(cookie))
+        else:
             raise Unauthorized("this server needs an API key: send `Authorization: Bearer lt_…` "
-                               "(make one with `livetranslate keys create`)")
-        key, tenant = await self._lookup(digest(m[1]))
+                               "(make one with `livetranslate keys create`), or sign in on the dashboard")
         if key.revoked_at is not None:
             raise Unauthorized(f"the API key {key.hint}… was revoked")
         if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
@@ -111,6 +119,34 @@ class Auth:
         self._cache[hashed] = (time.monotonic(), key, tenant.id)
         return key, tenant.id
 
+    async def _signed_in(self, hashed: str) -> tuple[ApiKeyRow, str]:
+        cached = self._signins.get(hashed)
+        if cached is None or time.monotonic() - cached[0] >= _CACHE_S:
+            found = await executors.run("store", self._db.call, store.key_by_web_session, digest=hashed)
+            if found is None:
+                raise Unauthorized("not signed in (or signed out): sign in again with an API key")
+            cached = (time.monotonic(), found[0], found[1].id, as_utc(found[2]))
+            if len(self._signins) > 10_000:
+                self._signins.clear()
+            self._signins[hashed] = cached
+        if cached[3] <= utcnow():
+            raise Unauthorized("the sign-in has expired: sign in again")
+        return cached[1], cached[2]
+
+    async def sign_in(self, key: str) -> tuple[str, Principal, datetime]:
+        """A dashboard sign-in with ``key``: the cookie's value (random, shown to the browser
+        only), who it is and when it ends. Raises Unauthorized."""
+        who = await self.principal(f"Bearer {key}", "viewer")
+        token, ends = secrets.token_urlsafe(32), utcnow() + SIGN_IN
+        await executors.run("store", self._db.call, store.add_web_session, digest=digest(token), key_id=who.key_id,
+                            expires_at=ends)
+        return token, who, ends
+
+    async def sign_out(self, cookie: str) -> None:
+        hashed = digest(cookie)
+        self._signins.pop(hashed, None)
+        await executors.run("store", self._db.call, store.drop_web_session, digest=hashed)
+
     async def _touch(self, key_id: str) -> None:
         now = time.monotonic()
         if now - self._touched.get(key_id, -_TOUCH_S) >= _TOUCH_S:
@@ -128,6 +164,7 @@ class Auth:
             tenant = None
         row = await executors.run("store", self._db.call, store.revoke, key_id=key_id, tenant_id=tenant)
         self._cache = {h: c for h, c in self._cache.items() if c[1].id != key_id}
+        self._signins = {h: c for h, c in self._signins.items() if c[1].id != key_id}
         return row
 
     async def list(self, tenant: str | None):

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 from starlette.requests import HTTPConnection
 
-from livetranslate.auth import Principal
+from livetranslate.auth import COOKIE, Principal
 from livetranslate.runtime import Services
 
 
@@ -28,14 +28,14 @@ async def caller(conn: HTTPConnection) -> Principal | None:
     if conn.scope["type"] != "http":
         return None
     need = "viewer" if conn.scope["method"] in _SAFE else "member"
-    who = await get_services(conn).auth.principal(conn.headers.get("authorization"), need)
+    who = await get_services(conn).auth.principal(conn.headers.get("authorization"), need, conn.cookies.get(COOKIE))
     conn.state.principal = who
     return who
 
 
 async def admin(conn: HTTPConnection) -> Principal:
     """Only an admin key (keys, the server's settings)."""
-    who = await get_services(conn).auth.principal(conn.headers.get("authorization"), "admin")
+    who = await get_services(conn).auth.principal(conn.headers.get("authorization"), "admin", conn.cookies.get(COOKIE))
     conn.state.principal = who
     return who
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livetranslate.errors import NotFound
-from livetranslate.store.models import ApiKeyRow, TenantRow, utcnow
+from livetranslate.store.models import ApiKeyRow, TenantRow, WebSessionRow, utcnow
 
 
 def tenant(db: Session, *, name: str, make: bool = False) -> TenantRow:
@@ -62,3 +62,22 @@ def used(db: Session, *, key_id: str, at: datetime) -> None:
     row = db.get(ApiKeyRow, key_id)
     if row is not None:
         row.last_used_at = at
+
+
+def add_web_session(db: Session, *, digest: str, key_id: str, expires_at: datetime) -> None:
+    db.add(WebSessionRow(hash=digest, key_id=key_id, created_at=utcnow(), expires_at=expires_at))
+
+
+def key_by_web_session(db: Session, *, digest: str) -> tuple[ApiKeyRow, TenantRow, datetime] | None:
+    """The key a sign-in was made with, its tenant, and when the sign-in ends."""
+    got = db.execute(select(ApiKeyRow, TenantRow, WebSessionRow.expires_at)
+                     .join(WebSessionRow, WebSessionRow.key_id == ApiKeyRow.id)
+                     .join(TenantRow, TenantRow.id == ApiKeyRow.tenant_id)
+                     .where(WebSessionRow.hash == digest)).first()
+    return (got[0], got[1], got[2]) if got else None
+
+
+def drop_web_session(db: Session, *, digest: str) -> None:
+    row = db.get(WebSessionRow, digest)
+    if row is not None:
+        db.delete(row)

@@ -18,6 +18,7 @@ export async function api(path, { method = "GET", body, form } = {}) {
   const data = await res.json().catch(() => null);
   if (!res.ok) {
     const message = data?.error?.message || `The server answered ${res.status}.`;
+    if (res.status === 401 && !path.startsWith("/v1/auth/")) dispatchEvent(new CustomEvent("lt:signed-out"));
     throw new ApiError(message, res.status, data?.error?.code);
   }
   return data;
@@ -38,7 +39,10 @@ export function followEvents(id, afterSeq, onEvent) {
       if (e.seq !== undefined) { if (e.seq <= last) return; last = e.seq; }
       onEvent(e);
     };
-    socket.onclose = (e) => { if (!closed && e.code !== 1000) timer = setTimeout(open, 1000); };
+    socket.onclose = (e) => {
+      if (e.code === 4401) { closed = true; dispatchEvent(new CustomEvent("lt:signed-out")); return; }
+      if (!closed && e.code !== 1000) timer = setTimeout(open, 1000);
+    };
   };
   open();
   return { close() { closed = true; clearTimeout(timer); socket.close(); } };

@@ -5,6 +5,8 @@ import { sessionPage } from "./session.js";
 import { projectorPage } from "./projector.js";
 import { settingsPage } from "./settings.js";
 import { botsPage, botPage } from "./bots.js";
+import { signInPage, whoAmI } from "./signin.js";
+import { api } from "./api.js";
 
 const view = document.getElementById("view");
 let leave = null;
@@ -46,5 +48,26 @@ document.getElementById("theme").addEventListener("click", () => {
   localStorage.setItem("theme", document.documentElement.dataset.theme);
 });
 
+// with API keys asked for: a sign-in page on any 401, and Sign out in the bar once signed in
+const signOut = document.getElementById("sign-out");
+function signedIn(who) {
+  signOut.hidden = who?.mode !== "keys";
+  if (who?.mode === "keys") signOut.textContent = `Sign out (${who.role}${who.tenant ? ` · ${who.tenant}` : ""})`;
+}
+addEventListener("lt:signed-out", () => {
+  if (document.getElementById("sign-in")) return;
+  if (leave) { leave(); leave = null; }
+  current++;
+  signOut.hidden = true;
+  const box = document.createElement("div");
+  view.replaceChildren(box);
+  signInPage(box, (who) => { signedIn(who); route(); });
+});
+signOut.addEventListener("click", async () => {
+  await api("/v1/auth/session", { method: "DELETE" }).catch(() => {});
+  dispatchEvent(new CustomEvent("lt:signed-out"));
+});
+
 addEventListener("hashchange", route);
+whoAmI().then(signedIn);
 route();
