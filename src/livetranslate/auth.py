@@ -12,7 +12,12 @@ answer is kept for ``_CACHE_S`` (a revoke in this process applies at once).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import json
+import logging
+import os
 import re
 import secrets
 import time
@@ -33,6 +38,11 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 _CACHE_S = 5.0
 _TOUCH_S = 60.0  # last_used_at is written at most this often per key
 _BEARER = re.compile(r"Bearer[ \t]+(\S+)\Z", re.IGNORECASE)
+TOKEN_PREFIX = "ltt_"
+SUBPROTOCOL = "lt-token"
+"""A browser's WebSocket carries a token as ``new WebSocket(url, ["lt-token", token])``: no
+header can be set there, and a query string would end up in access logs."""
+MAX_TOKEN_TTL = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -42,6 +52,10 @@ class Principal:
     role: str
     key_id: str | None = None
     """None: the server asks for no key."""
+    session: str | None = None
+    """A share link's: the one session it reaches (None: any of the tenant's)."""
+    lang: str | None = None
+    """A share link's language, for the page it opens (not a limit)."""
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -75,9 +89,10 @@ def parse_ttl(text: str) -> timedelta:
 
 
 class Auth:
-    def __init__(self, *, mode: str, db) -> None:
+    def __init__(self, *, mode: str, db, secret: bytes) -> None:
         self.mode = mode
         self._db = db
+        self._secret = secret
         self._cache: dict[str, tuple[float, ApiKeyRow, str]] = {}  # digest → (when read, key, tenant id)
         self._signins: dict[str, tuple[float, ApiKeyRow, str, datetime]] = {}  # ... and when the sign-in ends
         self._touched: dict[str, float] = {}
@@ -89,6 +104,8 @@ class Auth:
         if self.mode == "none":
             return OPEN
         m = _BEARER.match(authorization or "")
+        if m is not None and m[1].startswith(TOKEN_PREFIX):
+            return await self._shared(m[1], need)
         if m is not None:
             key, tenant = await self._lookup(digest(m[1]))
         elif cookie:
@@ -119,6 +136,46 @@ class Auth:
         self._cache[hashed] = (time.monotonic(), key, tenant.id)
         return key, tenant.id
 
+    # --- share tokens: signed, short-lived, one session, a role no higher than their maker's
+
+    def token(self, who: Principal, *, role: str, session: str | None, lang: str | None, ttl: timedelta) -> tuple[str, datetime]:
+        """A token that acts as ``who`` would with ``role``, on ``session`` only if given."""
+        if not who.may(role):
+            raise Forbidden(f"a {who.role} key cannot make a {role} token")
+        ends = utcnow() + min(ttl, MAX_TOKEN_TTL)
+        body = {"k": who.key_id, "t": who.tenant, "r": role, "s": session, "l": lang, "e": int(ends.timestamp())}
+        payload = base64.urlsafe_b64encode(json.dumps(body, separators=(",", ":")).encode()).rstrip(b"=")
+        mac = base64.urlsafe_b64encode(hmac.new(self._secret, payload, "sha256").digest()).rstrip(b"=")
+        return f"{TOKEN_PREFIX}{payload.decode()}.{mac.decode()}", ends
+
+    async def _shared(self, token: str, need: str) -> Principal:
+        payload, _, mac = token[len(TOKEN_PREFIX):].partition(".")
+        good = base64.urlsafe_b64encode(hmac.new(self._secret, payload.encode(), "sha256").digest()).rstrip(b"=")
+        if not hmac.compare_digest(good, mac.encode()):
+            raise Unauthorized("that token is not one this server made")
+        body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if body["e"] <= time.time():
+            raise Unauthorized("the link's token has expired: ask for a new link")
+        if body["k"] is None:
+            raise Unauthorized("this link was made while the server asked for no key: make a new one")
+        key = await self._key_by_id(body["k"])  # revoking the key ends its links
+        if key is None or key.revoked_at is not None:
+            raise Unauthorized("the key this link was made with was revoked")
+        who = Principal(tenant=body["t"], role=body["r"], key_id=body["k"], session=body["s"], lang=body["l"])
+        if not who.may(need):
+            raise Forbidden(f"a {who.role} link may not do this: it takes a {need} key")
+        return who
+
+    async def _key_by_id(self, key_id: str) -> ApiKeyRow | None:
+        for _, key, _ in self._cache.values():
+            if key.id == key_id:
+                return key
+        found = await executors.run("store", self._db.call, store.key_by_id, key_id=key_id)
+        if found is not None:
+            self._cache[found[0].hash] = (time.monotonic(), found[0], found[1].id)
+            return found[0]
+        return None
+
     async def _signed_in(self, hashed: str) -> tuple[ApiKeyRow, str]:
         cached = self._signins.get(hashed)
         if cached is None or time.monotonic() - cached[0] >= _CACHE_S:
@@ -136,6 +193,8 @@ class Auth:
     async def sign_in(self, key: str) -> tuple[str, Principal, datetime]:
         """A dashboard sign-in with ``key``: the cookie's value (random, shown to the browser
         only), who it is and when it ends. Raises Unauthorized."""
+        if key.startswith(TOKEN_PREFIX):  # a link's token is for its one session, not a sign-in
+            raise Unauthorized("sign in with an API key (lt_…), not a link's token")
         who = await self.principal(f"Bearer {key}", "viewer")
         token, ends = secrets.token_urlsafe(32), utcnow() + SIGN_IN
         await executors.run("store", self._db.call, store.add_web_session, digest=digest(token), key_id=who.key_id,
@@ -189,3 +248,50 @@ def create_key(db, *, tenant: str, role: str, name: str | None, ttl: timedelta |
                     hash=digest(key), hint=key[:7], created_at=utcnow(),
                     expires_at=utcnow() + ttl if ttl else None)
     return store.add_key(db, row=row), key
+
+
+def secret(settings) -> bytes:
+    """What signs share tokens: ``secret_key``, else one made once and kept in the data
+    directory (every process on that directory signs alike; set it for a cluster)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
+_SECRETS = [
+    (re.compile(r"(?i)(bearer[ \t]+)\S+"), r"\1[redacted]"),
+    (re.compile(r"\b(ltt?_|whsec_)[A-Za-z0-9_\-.]{8,}"), r"\1[redacted]"),
+    (re.compile(r"((?:lt_session|lt-token)[=, ]+)[^;\s,]+"), r"\1[redacted]"),
+]
+
+
+def redact(text: str) -> str:
+    """Keys, tokens, webhook secrets and sign-in cookies masked (what a log may say of them)."""
+    for pattern, mask in _SECRETS:
+        text = pattern.sub(mask, text)
+    return text
+
+
+def keep_secrets_out_of_logs() -> None:
+    """Every log record, whatever logger and handler it goes through (a library's debug lines
+    print request headers), has its secrets masked when it is made."""
+    make = logging.getLogRecordFactory()
+    if getattr(make, "redacts", False):
+        return
+
+    def factory(*args, **kwargs) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        text = record.getMessage()
+        masked = redact(text)
+        if masked != text:
+            record.msg, record.args = masked, None
+        return record
+
+    factory.redacts = True
+    logging.setLogRecordFactory(factory)

@@ -113,6 +113,9 @@ def serve(
     except LiveTranslateError as e:
         _fail(e.message)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from livetranslate.auth import keep_secrets_out_of_logs
+
+    keep_secrets_out_of_logs()
     err.print(f"data: {settings.data_dir}")
     settings = settings.model_copy(update={"host": host, "port": port})
     _say_who_may_call(settings)

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from livetranslate import datadir, executors
 from livetranslate.auth import Auth
 from livetranslate.auth import mode as auth_mode
+from livetranslate.auth import secret as auth_secret
 from livetranslate.asr import AsrEngine
 from livetranslate.bots import BotRunner, Bots
 from livetranslate.bus import Bus, bus_from_url, check_url
@@ -136,7 +137,8 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
         yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,
-                       voiceprints, bots, webhooks, Auth(mode=auth_mode(settings) or "keys", db=db))  # unset off loopback: closed
+                       voiceprints, bots, webhooks, Auth(mode=auth_mode(settings) or "keys", db=db,
+                                                            secret=auth_secret(settings)))  # unset off loopback: closed
     finally:
         await bots.shutdown()
         await webhooks.shutdown()

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
         "reaches the port may do anything. Unset, it is `none` on a loopback address, and the server refuses to "
         "start on any other.",
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Signs share links' tokens. Unset: one is made once and kept in DATA_DIR/secret_key; set "
+        "the same value on every node of a cluster.",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list, description="Host names the server answers to besides 127.0.0.1, localhost, ::1 and "
         "`host` (JSON list, e.g. [\"captions.example.org\"]); [\"*\"] for any, behind a proxy that checks it. Any "

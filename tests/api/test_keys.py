@@ -12,6 +12,7 @@ import sys
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.conftest import _free_port, start_server, stop_server
@@ -29,10 +30,15 @@ def keyed(tmp_path_factory):
     data = tmp_path_factory.mktemp("keyed-server")
     made = _cli(data, "keys", "create", "--tenant", "acme", "--role", "admin", "--name", "ops")
     assert made.returncode == 0, made.stderr
-    srv = start_server(data, LIVETRANSLATE_AUTH="keys")
+    srv = start_server(data, LIVETRANSLATE_AUTH="keys", LIVETRANSLATE_LOG_LEVEL="debug")
     srv.env["admin"] = made.stdout.strip()
+    srv.env["keys"] = [made.stdout.strip()]  # every key made: none may be in the log
     yield srv
     stop_server(srv)
+    log = (data / "server.log").read_text(errors="replace")
+    assert "Bearer lt_" not in log
+    leaked = [k for k in srv.env["keys"] if k in log or k[3:] in log]
+    assert not leaked, "a key is in the server's log"
 
 
 def _as(key: str | None) -> dict:
@@ -42,6 +48,7 @@ def _as(key: str | None) -> dict:
 def _key(srv, role: str, **body) -> dict:
     r = httpx.post(f"{srv.base}/v1/keys", json={"role": role, **body}, headers=_as(srv.env["admin"]))
     assert r.status_code == 201, r.text
+    srv.env["keys"].append(r.json()["key"])
     return r.json()
 
 
@@ -121,6 +128,7 @@ def test_the_cli_lists_and_revokes_keys_and_never_shows_one_again(keyed):
     made = _cli(keyed.data_dir, "keys", "create", "--tenant", "acme", "--role", "viewer", "--expires", "90d")
     key_id = made.stderr.split()[1]
     assert made.returncode == 0 and "expires" in made.stderr
+    keyed.env["keys"].append(made.stdout.strip())
     assert httpx.get(f"{keyed.base}/v1/sessions", headers=_as(made.stdout.strip())).status_code == 200
     assert _cli(keyed.data_dir, "keys", "revoke", key_id).returncode == 0
     assert _cli(keyed.data_dir, "keys", "revoke", "nope").returncode == 1
@@ -135,3 +143,52 @@ def test_off_loopback_the_server_wants_a_word_on_keys(tmp_path):
                              timeout=60)
     assert refused.returncode != 0 and "LIVETRANSLATE_AUTH=keys" in refused.stderr, refused.stderr
     assert "keys create" in refused.stderr
+
+
+def test_a_share_token_reads_one_session_and_nothing_else(keyed):
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    member = _key(keyed, "member")
+    auth = _as(member["key"])
+    a, b = (httpx.post(f"{keyed.base}/v1/sessions", json={}, headers=auth).json()["id"] for _ in range(2))
+    made = httpx.post(f"{keyed.base}/v1/tokens", json={"session_id": a, "ttl_s": 3600}, headers=auth)
+    assert made.status_code == 201 and made.json()["role"] == "viewer", made.text
+    token = made.json()["token"]
+    assert token.startswith("ltt_")
+    shared = _as(token)
+    assert httpx.get(f"{keyed.base}/v1/sessions/{a}", headers=shared).status_code == 200
+    assert httpx.get(f"{keyed.base}/v1/sessions/{a}/transcript", headers=shared).status_code == 200
+    for other in (f"/v1/sessions/{b}", "/v1/sessions"):  # another session, or the list: not through this link
+        r = httpx.get(f"{keyed.base}{other}", headers=shared)
+        assert r.status_code == 403 and "one session" in r.json()["error"]["message"], (other, r.text)
+    assert httpx.post(f"{keyed.base}/v1/sessions/{a}/end", headers=shared).status_code == 403  # it only reads
+    with connect(f"{keyed.ws}/v1/sessions/{a}/events", subprotocols=["lt-token", token]) as ws:  # as a browser
+        assert ws.subprotocol == "lt-token"
+        with pytest.raises(TimeoutError):
+            ws.recv(timeout=1)
+    with connect(f"{keyed.ws}/v1/sessions/{b}/events", subprotocols=["lt-token", token]) as ws:
+        error = json.loads(ws.recv(timeout=5))
+        with pytest.raises(ConnectionClosed):  # the server's close, not ours
+            ws.recv(timeout=5)
+    assert (error["code"], ws.close_code) == ("forbidden", 4403)
+
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert httpx.get(f"{keyed.base}/v1/sessions/{a}", headers=_as(tampered)).status_code == 401
+    secret = (keyed.data_dir / "secret_key").read_text().strip().encode()  # a token of the server's, gone stale
+    body = base64.urlsafe_b64encode(json.dumps({"k": member["id"], "t": "x", "r": "viewer", "s": a, "l": None,
+                                                "e": int(time.time()) - 1}).encode()).rstrip(b"=")
+    mac = base64.urlsafe_b64encode(hmac.new(secret, body, hashlib.sha256).digest()).rstrip(b"=")
+    stale = httpx.get(f"{keyed.base}/v1/sessions/{a}", headers=_as(f"ltt_{body.decode()}.{mac.decode()}"))
+    assert stale.status_code == 401 and "expired" in stale.json()["error"]["message"]
+
+    viewer = _as(_key(keyed, "viewer")["key"])
+    assert httpx.post(f"{keyed.base}/v1/tokens", json={"role": "member"}, headers=viewer).status_code == 403
+    swap = httpx.post(f"{keyed.base}/v1/auth/session", json={"key": token})  # a link is no sign-in (all sessions)
+    assert swap.status_code == 401 and "lt_session" not in swap.headers.get("set-cookie", "")
+    assert httpx.post(f"{keyed.base}/v1/tokens", json={"session_id": "nope"}, headers=auth).status_code == 404
+    httpx.delete(f"{keyed.base}/v1/keys/{member['id']}", headers=_as(keyed.env["admin"]))
+    r = httpx.get(f"{keyed.base}/v1/sessions/{a}", headers=shared)  # its maker's key was revoked: so is the link
+    assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]

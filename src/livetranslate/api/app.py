@@ -21,7 +21,7 @@ from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import bots, health, languages, openai, sessions, settings as settings_routes
 from livetranslate.api.deps import caller
 from livetranslate.api.routes import auth as auth_routes
-from livetranslate.api.routes import keys, sources, speakers, streaming, voiceprints, webhooks
+from livetranslate.api.routes import keys, sources, speakers, streaming, tokens, voiceprints, webhooks
 from livetranslate.errors import LiveTranslateError, error_body
 from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
@@ -144,7 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        origins=settings.allowed_origins, csp=policy(settings.allowed_origins))
 
     for module in (sessions, sources, bots, webhooks, speakers, streaming, voiceprints, languages, settings_routes, openai,
-                   keys, auth_routes, health):
+                   keys, tokens, auth_routes, health):
         # load balancers ask health without a key; signing in is how the dashboard gets one
         asks = [] if module in (health, auth_routes) else [Depends(caller)]
         app.include_router(module.router, dependencies=[*asks, Depends(_one_value_per_query_parameter)])

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 
-from livetranslate.auth import COOKIE, Principal
+from livetranslate.auth import COOKIE, SUBPROTOCOL, TOKEN_PREFIX, Principal
+from livetranslate.errors import Forbidden
 from livetranslate.runtime import Services
 
 
@@ -29,8 +31,31 @@ async def caller(conn: HTTPConnection) -> Principal | None:
         return None
     need = "viewer" if conn.scope["method"] in _SAFE else "member"
     who = await get_services(conn).auth.principal(conn.headers.get("authorization"), need, conn.cookies.get(COOKIE))
+    _one_session(who, conn.path_params.get("session_id"))
     conn.state.principal = who
     return who
+
+
+async def socket_caller(ws: WebSocket, session_id: str, need: str) -> Principal:
+    """The same for a WebSocket (inside its handler: a refusal is an error event and a close):
+    the header, the sign-in cookie, or a share token as the ``lt-token`` subprotocol."""
+    authorization = ws.headers.get("authorization")
+    offered = ws.scope.get("subprotocols") or []
+    if authorization is None and SUBPROTOCOL in offered:
+        authorization = next((f"Bearer {p}" for p in offered if p.startswith(TOKEN_PREFIX)), None)
+    who = await get_services(ws).auth.principal(authorization, need, ws.cookies.get(COOKIE))
+    _one_session(who, session_id)
+    return who
+
+
+def subprotocol(ws: WebSocket) -> str | None:
+    """``lt-token`` when the browser offered it (it refuses a socket that picks none it offered)."""
+    return SUBPROTOCOL if SUBPROTOCOL in (ws.scope.get("subprotocols") or []) else None
+
+
+def _one_session(who: Principal, session_id: str | None) -> None:
+    if who.session is not None and session_id != who.session:
+        raise Forbidden("this link reaches one session only")
 
 
 async def admin(conn: HTTPConnection) -> Principal:

@@ -110,7 +110,8 @@ async def _refuse(scope, receive, send, exc: LiveTranslateError) -> None:
     if scope["type"] == "websocket":
         if (await receive())["type"] != "websocket.connect":
             return
-        await send({"type": "websocket.accept"})
+        offered = scope.get("subprotocols") or []
+        await send({"type": "websocket.accept", "subprotocol": "lt-token" if "lt-token" in offered else None})
         await send({"type": "websocket.send",
                     "text": ErrorMessage(code=exc.code, message=exc.message, close_code=exc.close_code).to_json()})
         await send({"type": "websocket.close", "code": exc.close_code,

@@ -43,6 +43,12 @@ def key_by_hash(db: Session, *, digest: str) -> tuple[ApiKeyRow, TenantRow] | No
     return (got[0], got[1]) if got else None
 
 
+def key_by_id(db: Session, *, key_id: str) -> tuple[ApiKeyRow, TenantRow] | None:
+    got = db.execute(select(ApiKeyRow, TenantRow).join(TenantRow, TenantRow.id == ApiKeyRow.tenant_id)
+                     .where(ApiKeyRow.id == key_id)).first()
+    return (got[0], got[1]) if got else None
+
+
 def list_keys(db: Session, *, tenant_id: str | None) -> list[tuple[ApiKeyRow, TenantRow]]:
     q = select(ApiKeyRow, TenantRow).join(TenantRow, TenantRow.id == ApiKeyRow.tenant_id)
     if tenant_id is not None:

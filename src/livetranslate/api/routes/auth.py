@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/auth", tags=["keys"])
 class SignIn(BaseModel):
     model_config = {"extra": "forbid"}
 
-    key: str = Field(min_length=1, max_length=200, description="An API key (`lt_…`).")
+    key: str = Field(min_length=1, max_length=1000, description="An API key (`lt_…`).")
 
 
 class SignedIn(BaseModel):

@@ -18,8 +18,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from livetranslate import executors
 from livetranslate.api import sockets
-from livetranslate.api.deps import get_services
-from livetranslate.auth import COOKIE
+from livetranslate.api.deps import get_services, socket_caller, subprotocol
 from livetranslate.audio import SAMPLE_RATE
 from livetranslate.bus import Gone, Lagging, Subscription
 from livetranslate.errors import Idle, InvalidInput, LiveTranslateError, SlowReader, TooLarge
@@ -34,7 +33,7 @@ router = APIRouter(tags=["streaming"])
 
 @router.websocket("/v1/sessions/{session_id}/audio")
 async def audio_socket(ws: WebSocket, session_id: str) -> None:
-    await ws.accept()
+    await ws.accept(subprotocol=subprotocol(ws))
     with sockets.counted("audio"):
         await _audio(ws, session_id, get_services(ws))
 
@@ -56,7 +55,7 @@ async def _audio(ws: WebSocket, session_id: str, services: Services) -> None:
 
     try:
         async with sockets.errors_close(ws, f"audio socket of session {session_id}", quiet):
-            await services.auth.principal(ws.headers.get("authorization"), "member", ws.cookies.get(COOKIE))
+            await socket_caller(ws, session_id, "member")
             sockets.check_room(settings.max_sockets)
             start = await _receive_start(ws, idle_s)
             # subscribed before going live, after what is stored: every event of this socket's time
@@ -175,7 +174,7 @@ async def _receive_start(ws: WebSocket, idle_s: float) -> StartMessage:
 
 @router.websocket("/v1/sessions/{session_id}/events")
 async def events_socket(ws: WebSocket, session_id: str) -> None:
-    await ws.accept()
+    await ws.accept(subprotocol=subprotocol(ws))
     with sockets.counted("events"):
         await _events(ws, session_id, get_services(ws))
 
@@ -184,7 +183,7 @@ async def _events(ws: WebSocket, session_id: str, services: Services) -> None:
     receiver = asyncio.create_task(_drain_client(ws), name=f"events-recv-{session_id}")
     try:
         async with sockets.errors_close(ws, f"events socket of session {session_id}"):
-            await services.auth.principal(ws.headers.get("authorization"), "viewer", ws.cookies.get(COOKIE))
+            await socket_caller(ws, session_id, "viewer")
             sockets.check_room(services.settings.max_sockets)
             raw = ws.query_params.get("after_seq", "0")
             if not re.fullmatch(r"[0-9]{1,18}", raw):  # ASCII digits, within a 64-bit seq

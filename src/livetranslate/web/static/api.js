@@ -4,8 +4,12 @@ export class ApiError extends Error {
   constructor(message, status, code) { super(message); this.status = status; this.code = code; }
 }
 
+let shareToken = null;
+/** A share link's token (from its #…?token=): sent instead of a sign-in on every call. */
+export function useToken(token) { shareToken = token || null; }
+
 export async function api(path, { method = "GET", body, form } = {}) {
-  const init = { method, headers: {} };
+  const init = { method, headers: shareToken ? { authorization: `Bearer ${shareToken}` } : {} };
   if (form) init.body = form;
   else if (body !== undefined) { init.body = JSON.stringify(body); init.headers["content-type"] = "application/json"; }
   let res;
@@ -33,7 +37,8 @@ export function wsUrl(path) {
 export function followEvents(id, afterSeq, onEvent) {
   let last = afterSeq, socket = null, timer = 0, closed = false;
   const open = () => {
-    socket = new WebSocket(wsUrl(`/v1/sessions/${id}/events?after_seq=${last}`));
+    const url = wsUrl(`/v1/sessions/${id}/events?after_seq=${last}`);
+    socket = shareToken ? new WebSocket(url, ["lt-token", shareToken]) : new WebSocket(url);
     socket.onmessage = (m) => {
       const e = JSON.parse(m.data);
       if (e.seq !== undefined) { if (e.seq <= last) return; last = e.seq; }

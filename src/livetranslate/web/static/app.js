@@ -6,7 +6,7 @@ import { projectorPage } from "./projector.js";
 import { settingsPage } from "./settings.js";
 import { botsPage, botPage } from "./bots.js";
 import { signInPage, whoAmI } from "./signin.js";
-import { api } from "./api.js";
+import { api, useToken } from "./api.js";
 
 const view = document.getElementById("view");
 let leave = null;
@@ -17,6 +17,7 @@ let current = 0;
 async function route() {
   const [path, query] = (location.hash.slice(1) || "/live").split("?");
   const params = new URLSearchParams(query || "");
+  if (params.has("token")) useToken(params.get("token")); // a share link
   const parts = path.split("/").filter(Boolean);
   const mine = ++current;
   if (leave) { leave(); leave = null; }

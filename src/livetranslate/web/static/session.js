@@ -81,7 +81,27 @@ function controls(session, lang) {
     lang ? el("a", { href: `/v1/sessions/${id}/transcript?format=srt&lang=${lang}&bilingual=true`, download: true }, "bilingual SRT") : null,
     session.has_audio ? el("a", { href: `/v1/sessions/${id}/audio`, download: true }, "Audio (WAV)") : null);
   return el("div", { class: "controls" }, session.targets.length ? select : null, downloads,
-    el("a", { href: `#/projector/${id}${lang ? `?lang=${lang}` : ""}`, id: "projector-link" }, "Projector view"));
+    el("a", { href: `#/projector/${id}${lang ? `?lang=${lang}` : ""}`, id: "projector-link" }, "Projector view"),
+    ...shareLink(id, lang));
+}
+
+/** A read-only link to this session's projector view, for people without a key (a day long). */
+function shareLink(id, lang) {
+  const shared = el("div", { id: "shared", class: "row-actions", hidden: true });
+  const share = el("button", { type: "button", id: "share-link", class: "ghost" }, "Share a listener link");
+  share.addEventListener("click", async () => {
+    try {
+      const t = await api("/v1/tokens", { method: "POST", body: { session_id: id, ttl_s: 86400, lang: lang || null } });
+      const url = `${location.origin}/#/projector/${id}?${lang ? `lang=${lang}&` : ""}token=${t.token}`;
+      const input = el("input", { id: "shared-url", readonly: true, value: url, "aria-label": "Listener link" });
+      const copy = el("button", { type: "button", class: "ghost", id: "copy-link" }, "Copy");
+      copy.addEventListener("click", () => navigator.clipboard?.writeText(url).then(() => toast("Link copied"), () => input.select()));
+      shared.replaceChildren(input, copy,
+        el("span", { class: "muted" }, `Read-only, this session only, until ${new Date(t.expires_at).toLocaleString()}.`));
+      shared.hidden = false;
+    } catch (err) { toast(err.message); }
+  });
+  return [share, shared];
 }
 
 function apply(view, box, e) {
