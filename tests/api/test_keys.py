@@ -186,9 +186,30 @@ def test_a_share_token_reads_one_session_and_nothing_else(keyed):
 
     viewer = _as(_key(keyed, "viewer")["key"])
     assert httpx.post(f"{keyed.base}/v1/tokens", json={"role": "member"}, headers=viewer).status_code == 403
-    swap = httpx.post(f"{keyed.base}/v1/auth/session", json={"key": token})  # a link is no sign-in (all sessions)
-    assert swap.status_code == 401 and "lt_session" not in swap.headers.get("set-cookie", "")
+    for sent in (token, f" {token}", f"\t{token}"):  # a link is no sign-in (that would reach every session)
+        swap = httpx.post(f"{keyed.base}/v1/auth/session", json={"key": sent})
+        assert swap.status_code == 401 and "lt_session" not in swap.headers.get("set-cookie", ""), sent
+    unbound = httpx.post(f"{keyed.base}/v1/tokens", json={"role": "member"}, headers=auth).json()["token"]
+    again = httpx.post(f"{keyed.base}/v1/tokens", json={}, headers=_as(unbound))  # a link cannot renew itself
+    assert again.status_code == 403, again.text
     assert httpx.post(f"{keyed.base}/v1/tokens", json={"session_id": "nope"}, headers=auth).status_code == 404
     httpx.delete(f"{keyed.base}/v1/keys/{member['id']}", headers=_as(keyed.env["admin"]))
     r = httpx.get(f"{keyed.base}/v1/sessions/{a}", headers=shared)  # its maker's key was revoked: so is the link
     assert r.status_code == 401 and "revoked" in r.json()["error"]["message"]
+
+
+def test_log_records_have_secrets_masked_and_keep_their_shape():
+    import logging
+
+    from livetranslate.auth import keep_secrets_out_of_logs
+
+    keep_secrets_out_of_logs()
+    key, hook = "lt_" + "k" * 43, "whsec_ab+/cdEF==ghIJ"
+    access = logging.getLogger("uvicorn.access").makeRecord(  # uvicorn's access formatter unpacks these five
+        "uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:1", "GET", f"/v1/x?key={key}", "1.1", 200), None)
+    assert isinstance(access.args, tuple) and len(access.args) == 5
+    assert key not in access.getMessage() and "lt_[redacted]" in access.getMessage()
+    said = logging.getLogger("x").makeRecord("x", logging.INFO, __file__, 1, "%s: %s / %s", (
+        "authorization", "Bearer ltt_abc.def", f"secret {hook}, cookie lt_session=abcdefgh"), None).getMessage()
+    assert "ltt_abc" not in said and "+/cdEF" not in said and "abcdefgh" not in said, said

@@ -16,6 +16,7 @@ from starlette.routing import compile_path
 
 from livetranslate import __version__, metrics
 from livetranslate.api.guard import Guard, allowed_hosts, policy
+from livetranslate.auth import keep_secrets_out_of_logs
 from livetranslate.api.limits import BodyLimit
 from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import bots, health, languages, openai, sessions, settings as settings_routes
@@ -87,6 +88,7 @@ def _one_value_per_query_parameter(conn: HTTPConnection) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    keep_secrets_out_of_logs()  # however the app is run
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -73,7 +73,8 @@ class Guard:
         host = headers.get("host", "")
         if len(headers.getlist("host")) > 1:  # which one would a proxy have checked?
             return await _refuse(scope, receive, send, HostNotAllowed("a request names one Host, not several"))
-        if self.hosts is not None and _hostname(host) not in self.hosts:
+        probe = scope["path"].startswith("/health/") or scope["path"] == "/metrics"  # load balancers ask by IP
+        if self.hosts is not None and not probe and _hostname(host) not in self.hosts:
             return await _refuse(scope, receive, send, HostNotAllowed(
                 f"this server does not answer to the host {host[:100]!r}: add it to LIVETRANSLATE_ALLOWED_HOSTS "
                 "(a proxy's public name, say)"))

@@ -40,8 +40,8 @@ class TokenOut(BaseModel):
 async def create_token(body: TokenCreate, services: ServicesDep, who: CallerDep) -> TokenOut:
     """For a listener or projector link: it acts as the caller would, with `role`, on
     `session_id` only when given, until it expires or the caller's key is revoked."""
-    if who.session is not None and body.session_id != who.session:
-        raise Forbidden("a link's token can make tokens for its own session only")
+    if who.token:  # else a link could renew itself for ever
+        raise Forbidden("a link's token cannot make tokens: ask whoever shared it")
     if body.session_id is not None:
         await services.sessions.get(body.session_id)  # 404 for a session that is not there
     token, ends = services.auth.token(who, role=body.role, session=body.session_id, lang=body.lang,
