@@ -118,10 +118,7 @@ class Auth:
         else:
             raise Unauthorized("this server needs an API key: send `Authorization: Bearer lt_…` "
                                "(make one with `livetranslate keys create`), or sign in on the dashboard")
-        if key.revoked_at is not None:
-            raise Unauthorized(f"the API key {key.hint}… was revoked")
-        if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
-            raise Unauthorized(f"the API key {key.hint}… has expired")
+        _usable(key, f"the API key {key.hint}…")
         who = Principal(tenant=tenant, role=key.role, key_id=key.id)
         if not who.may(need):
             raise Forbidden(f"a {key.role} key may not do this: it takes a {need} key")
@@ -164,10 +161,9 @@ class Auth:
         if body["k"] is None:
             raise Unauthorized("this link was made while the server asked for no key: make a new one")
         key = await self._key_by_id(body["k"])  # revoking the key ends its links
-        if key is None or key.revoked_at is not None:
+        if key is None:
             raise Unauthorized("the key this link was made with was revoked")
-        if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
-            raise Unauthorized("the key this link was made with has expired")
+        _usable(key, "the key this link was made with")
         if not Principal(tenant=key.tenant_id, role=key.role).may(body["r"]) or body["t"] != key.tenant_id:
             raise Unauthorized("that token does not match the key it names")
         who = Principal(tenant=body["t"], role=body["r"], key_id=body["k"], session=body["s"], lang=body["l"], token=True)
@@ -248,6 +244,14 @@ class Auth:
         if tenant_id == OPEN.tenant:
             return OPEN.tenant
         return (await executors.run("store", self._db.call, store.tenant_by_id, tenant_id=tenant_id)).name
+
+
+def _usable(key: ApiKeyRow, what: str) -> None:
+    """Unauthorized when the key was revoked or has expired (``what``: how the message names it)."""
+    if key.revoked_at is not None:
+        raise Unauthorized(f"{what} was revoked")
+    if key.expires_at is not None and as_utc(key.expires_at) <= utcnow():
+        raise Unauthorized(f"{what} has expired")
 
 
 def create_key(db, *, tenant: str, role: str, name: str | None, ttl: timedelta | None) -> tuple[ApiKeyRow, str]:
