@@ -168,7 +168,8 @@ def start_server(data_dir: Path, wait_ready: bool = True, port: int | None = Non
         "LIVETRANSLATE_DATA_DIR": str(data_dir),
         "LIVETRANSLATE_PORT": str(port),
         "LIVETRANSLATE_HOST": "127.0.0.1",
-        "LIVETRANSLATE_LOG_LEVEL": "warning",
+        # LT_TEST_SERVER_LOG=debug puts every frame in each test server's server.log
+        "LIVETRANSLATE_LOG_LEVEL": os.environ.get("LT_TEST_SERVER_LOG", "warning"),
         **env_overrides,
     }
     log = open(data_dir / "server.log", "ab")  # noqa: SIM115

@@ -9,7 +9,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from tests.conftest import pcm16, read_events, stream, wer
+from tests.conftest import normalize, pcm16, read_events, stream, wer
 
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
 
@@ -63,3 +63,38 @@ def test_end_an_ended_session_is_a_conflict_and_an_unknown_one_not_found(server)
         assert again.status_code == 409 and "already ended" in again.json()["error"]["message"]
         missing = c.post("/v1/sessions/nope/end")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
+
+def test_audio_sent_by_a_client_gone_before_its_ready_is_kept(server, librivox):
+    """A client sends its start, its audio and its close in one write, and hangs up once the
+    server has answered the close. The server reads all of it in one go, so its ready, sent
+    after that, goes nowhere; the audio it had received is still transcribed (before, the failed
+    send dropped every frame unread). Under load the dashboard's pause button did this."""
+    import socket
+
+    from websockets.client import ClientProtocol
+    from websockets.frames import Close, CloseCode, Frame, Opcode
+    from websockets.uri import parse_uri
+
+    session = server.create_session(title="gone before ready")
+    port = int(server.base.rsplit(":", 1)[1])
+    proto = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/v1/sessions/{session['id']}/audio"))
+    proto.send_request(proto.connect())
+    audio = librivox[1].audio[: 16000 * 3 // 2]  # small enough for one read by the server
+    frames = [Frame(Opcode.TEXT, json.dumps(START).encode()), Frame(Opcode.BINARY, pcm16(audio)),
+              Frame(Opcode.CLOSE, Close(CloseCode.GOING_AWAY, "").serialize())]
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"".join(proto.data_to_send()))
+        while proto.state.name == "CONNECTING":
+            proto.receive_data(sock.recv(65536))
+        assert proto.handshake_exc is None and len(proto.events_received()) == 1  # the 101
+        sock.sendall(b"".join(f.serialize(mask=True, extensions=[]) for f in frames))
+        proto.receive_data(b"".join(iter(lambda: sock.recv(65536), b"")))  # until the server hangs up
+    assert [e.opcode for e in proto.events_received()] == [Opcode.CLOSE]  # no ready before it
+    with connect(f"{server.ws}/v1/sessions/{session['id']}/events") as ws:
+        while (event := json.loads(ws.recv(timeout=60))).get("status") != "paused":
+            pass
+    assert event["audio_seconds"] == pytest.approx(audio.size / 16000, abs=0.01)
+    heard = normalize(_stored_text(server, session["id"])).split()
+    assert heard and set(heard) <= set(normalize(librivox[1].text).split()), heard

@@ -65,16 +65,17 @@ async def _audio(ws: WebSocket, session_id: str, services: Services) -> None:
                                     limit=settings.subscriber_queue_size)
             track = await services.live.open_track(session_id, _spec(start), terminate)
             known = track.input
-            await ws.send_text(
-                ReadyMessage(
+            # a client gone already is no reason to drop the frames it sent before it went: they
+            # are read below like any other, then its close
+            with contextlib.suppress(WebSocketDisconnect):
+                await ws.send_text(ReadyMessage(
                     session_id=session_id,
                     format=start.format,
                     sample_rate=SAMPLE_RATE,
                     input_sample_rate=known.sample_rate if known else None,
                     input_channels=known.channels if known else None,
                     audio_offset=round(track.offset, 3),
-                ).to_json()
-            )
+                ).to_json())
             outbox.start()
             while True:
                 msg = await _receive(ws, idle_s)
