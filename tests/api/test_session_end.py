@@ -65,7 +65,6 @@ def test_end_an_ended_session_is_a_conflict_and_an_unknown_one_not_found(server)
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
 
 
-
 def test_audio_sent_by_a_client_gone_before_its_ready_is_kept(server, librivox):
     """A client sends its start, its audio and its close in one write, and hangs up once the
     server has answered the close. The server reads all of it in one go, so its ready, sent
