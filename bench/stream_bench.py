@@ -52,8 +52,10 @@ class StreamStats:
     errors: list[str] = field(default_factory=list)
 
 
-async def run_stream(ws_base: str, http, corpus: Corpus, delay: float, create: dict | None = None) -> StreamStats:
-    """Stream ``corpus`` at real-time pace into a new session (``create``: its body) and score its finals."""
+async def run_stream(ws_base: str, http, corpus: Corpus, delay: float, create: dict | None = None,
+                     headers=None) -> StreamStats:
+    """Stream ``corpus`` at real-time pace into a new session (``create``: its body) and score its
+    finals; ``headers``: the socket's (an API key)."""
     import websockets
 
     await asyncio.sleep(delay)
@@ -63,7 +65,8 @@ async def run_stream(ws_base: str, http, corpus: Corpus, delay: float, create: d
     finals: list[tuple[float, dict]] = []
     pcm = corpus.pcm
     step = int(CHUNK_S * corpus.rate) * 2
-    async with websockets.connect(f"{ws_base}/v1/sessions/{sid}/audio", max_size=None) as ws:
+    async with websockets.connect(f"{ws_base}/v1/sessions/{sid}/audio", max_size=None,
+                                  additional_headers=dict(headers or {})) as ws:
         await ws.send(json.dumps({"type": "start", "format": "pcm_s16le", "sample_rate": corpus.rate, "channels": 1}))
         t0 = time.monotonic()
 

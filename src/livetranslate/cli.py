@@ -44,6 +44,9 @@ app.add_typer(bot_app, name="bot")
 keys_app = typer.Typer(help="API keys: make one (shown once), list them, revoke one. Works on the store directly, "
                        "with or without a server running.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+tenants_app = typer.Typer(help="Tenants (made by `keys create`): list them, set one's own limits over the server's.",
+                          no_args_is_help=True)
+app.add_typer(tenants_app, name="tenants")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 FORMATS = ("json", "srt", "vtt", "txt")
 NO_SPEECH = "no speech recognised — is the language right? try --language / --detect"
@@ -675,10 +678,19 @@ def _keys_db():
     return Database(settings.database_url)
 
 
+def _audited(db, tenant: str, action: str, target: str, **detail) -> None:
+    """Into the audit log, as done by the CLI (on the store: no key)."""
+    from livetranslate.audit import event
+    from livetranslate.store.audit import add_event
+
+    db.call(add_event, row=event(tenant=tenant, key_id=None, via="cli", action=action, target=target, detail=detail))
+
+
 @keys_app.command("create")
 def keys_create(
-    tenant: Annotated[str, typer.Option(help="The tenant the key belongs to (made if new). Tenants do not yet "
-                                             "separate sessions: every key reaches every session of the server.")],
+    tenant: Annotated[str, typer.Option(help="The tenant the key belongs to (made if new): it reaches that "
+                                             "tenant's sessions, bots and voiceprints only. An open server's "
+                                             "data is tenant default's.")],
     role: Annotated[str, typer.Option(help="viewer (reads), member (also creates and changes), admin (also keys "
                                            "and settings).")] = "member",
     name: Annotated[Optional[str], typer.Option(help="A label, e.g. who uses it.")] = None,
@@ -695,6 +707,7 @@ def keys_create(
         _fail(str(e), 2)
     db = _keys_db()
     row, key = db.call(create_key, tenant=tenant, role=role, name=name, ttl=ttl)
+    _audited(db, row.tenant_id, "key.create", row.id, role=role, name=name)
     err.print(f"key {row.id} for tenant {tenant!r}, role {role}"
               + (f", expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else "")
               + ". It is shown this once:")
@@ -704,14 +717,19 @@ def keys_create(
 @keys_app.command("list")
 def keys_list() -> None:
     """Every key: id, tenant, role, label, when made, last used, expired or revoked."""
+    from datetime import datetime, timezone
+
     from rich.table import Table
 
     from livetranslate.store import as_utc
     from livetranslate.store.keys import list_keys
 
     table = Table("id", "tenant", "role", "name", "key", "created", "last used", "state")
+    now = datetime.now(timezone.utc)
     for k, t in _keys_db().call(list_keys, tenant_id=None):
-        state = "revoked" if k.revoked_at else ("expires " + f"{as_utc(k.expires_at):%Y-%m-%d}" if k.expires_at else "active")
+        expires = as_utc(k.expires_at)
+        state = ("revoked" if k.revoked_at else "expired" if expires and expires <= now
+                 else f"expires {expires:%Y-%m-%d}" if expires else "active")
         table.add_row(k.id, t.name, k.role, k.name or "", k.hint + "…", f"{as_utc(k.created_at):%Y-%m-%d %H:%M}",
                       f"{as_utc(k.last_used_at):%Y-%m-%d %H:%M}" if k.last_used_at else "never", state)
     Console().print(table)
@@ -723,8 +741,72 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(metavar="ID", help="The ke
     from livetranslate.errors import NotFound
     from livetranslate.store.keys import revoke
 
+    db = _keys_db()
     try:
-        _keys_db().call(revoke, key_id=key_id, tenant_id=None)
+        row = db.call(revoke, key_id=key_id, tenant_id=None)
     except NotFound as e:
         _fail(e.message, 1)
+    _audited(db, row.tenant_id, "key.revoke", key_id)
     err.print(f"key {key_id}: revoked")
+
+
+_LIMIT_FLAGS = {
+    "key_requests_per_s": "requests a second of each of its keys",
+    "requests_per_s": "requests a second of all its keys together",
+    "live_sessions": "its sessions live at once",
+    "bots": "its bots at once",
+    "audio_hours_per_day": "hours of audio its sessions take in a UTC day",
+    "upload_bytes": "largest file it may upload",
+}
+
+
+def _limits_text(own: dict | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in (own or {}).items()) or "the server's"
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """Every tenant: id, name, when made, its own limits."""
+    from rich.table import Table
+
+    from livetranslate.store import as_utc
+    from livetranslate.store.keys import tenants
+
+    table = Table("id", "name", "created", "limits")
+    for t in _keys_db().call(tenants):
+        table.add_row(t.id, t.name, f"{as_utc(t.created_at):%Y-%m-%d %H:%M}", _limits_text(t.limits))
+    Console().print(table)
+
+
+@tenants_app.command("limits")
+def tenants_limits(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The tenant (see `livetranslate tenants list`).")],
+    key_requests_per_s: Annotated[Optional[int], typer.Option(help=_LIMIT_FLAGS["key_requests_per_s"])] = None,
+    requests_per_s: Annotated[Optional[int], typer.Option(help=_LIMIT_FLAGS["requests_per_s"])] = None,
+    live_sessions: Annotated[Optional[int], typer.Option(help=_LIMIT_FLAGS["live_sessions"])] = None,
+    bots: Annotated[Optional[int], typer.Option(help=_LIMIT_FLAGS["bots"])] = None,
+    audio_hours_per_day: Annotated[Optional[float], typer.Option(help=_LIMIT_FLAGS["audio_hours_per_day"])] = None,
+    upload_bytes: Annotated[Optional[int], typer.Option(help=_LIMIT_FLAGS["upload_bytes"])] = None,
+    reset: Annotated[bool, typer.Option("--reset", help="Drop its own limits first (the server's apply).")] = False,
+) -> None:
+    """Show a tenant's own limits, or set some (the others keep theirs). A running server uses
+    them within 5 s."""
+    given = {k: v for k, v in locals().items() if k in _LIMIT_FLAGS and v is not None}  # the flags given
+    from pydantic import ValidationError
+
+    from livetranslate.errors import NotFound
+    from livetranslate.quotas import TenantLimits
+    from livetranslate.store.keys import set_tenant_limits, tenant
+
+    db = _keys_db()
+    try:
+        row = db.call(tenant, name=name)
+        if given or reset:
+            try:
+                own = TenantLimits.model_validate({**({} if reset else row.limits or {}), **given})
+            except ValidationError as e:
+                _fail("; ".join(f"--{str(x['loc'][0]).replace('_', '-')}: {x['msg']}" for x in e.errors()), 2)
+            row = db.call(set_tenant_limits, name=name, limits=own.model_dump(exclude_none=True))
+    except NotFound as e:
+        _fail(e.message, 1)
+    err.print(f"tenant {name!r}: {_limits_text(row.limits)}")

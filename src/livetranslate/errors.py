@@ -14,6 +14,7 @@
     ├── UnsupportedMedia               (415, close 4415)  unknown format, undecodable bytes
     ├── Overloaded                     (503, close 4429)  more than this process takes: live sessions, sockets
     ├── TooMany                        (429, close 4429)  over a limit of what one may run at once (bots)
+    │   └── RateLimited                (429, close 4429)  over a key's or tenant's limit; ``Retry-After``
     ├── SlowReader                     (close 4408)       a socket's reader fell behind: resume with after_seq
     ├── Idle                           (close 4408)       an audio socket sent nothing for audio_idle_timeout_s
     ├── NotReady                       (503)              model or store unavailable
@@ -107,6 +108,17 @@ class TooMany(LiveTranslateError):
     status_code = 429
     close_code = 4429
     code = "too_many"
+
+
+class RateLimited(TooMany):
+    """Over one of a key's or a tenant's limits (:mod:`livetranslate.quotas`); ``retry_after``:
+    seconds until it may be tried again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1.0, retry_after)
 
 
 class SlowReader(LiveTranslateError):

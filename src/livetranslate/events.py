@@ -236,6 +236,7 @@ class ErrorMessage(_Message):
     code: str
     message: str
     close_code: int | None = None
+    retry_after: float | None = Field(None, description="Over a limit (`rate_limited`): seconds until it may be tried again.")
 
 
 # --- client messages (audio socket) ---------------------------------------------------

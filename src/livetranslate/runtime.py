@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import SQLAlchemyError
 
 from livetranslate import datadir, executors
+from livetranslate.audit import Audit
 from livetranslate.auth import Auth
 from livetranslate.auth import mode as auth_mode
 from livetranslate.auth import secret as auth_secret
@@ -29,6 +30,8 @@ from livetranslate.bus import Bus, bus_from_url, check_url
 from livetranslate.session import LiveSessions, SessionService
 from livetranslate.sources import Sources
 from livetranslate.speakers.service import SpeakerService
+from livetranslate.netguard import NetGuard
+from livetranslate.quotas import Quotas
 from livetranslate.settings import Settings
 from livetranslate.speakers import VoiceEncoder, Voiceprint, VoiceprintBook
 from livetranslate.store import Database, crud, upgrade
@@ -78,6 +81,10 @@ class Services:
     voiceprints: VoiceprintBook
     bots: Bots
     webhooks: Webhooks
+    quotas: Quotas
+    audit: Audit
+    guard: NetGuard
+    """Where the server may connect on a caller's word (webhook endpoints, stream URLs)."""
     auth: Auth
 
     async def stop_live(self) -> None:
@@ -105,40 +112,42 @@ async def running(settings: Settings) -> AsyncIterator[Services]:
         models.encoder, models.vad, threshold=settings.voiceprint_threshold, margin=settings.voiceprint_margin,
         min_speech_s=settings.voiceprint_min_speech_s,
     )
-    webhooks = Webhooks(settings=settings, db=db)
+    mode = auth_mode(settings) or "keys"  # unset off loopback: closed
+    guard = NetGuard(enabled=mode == "keys", allowed=settings.private_urls_allowed)
+    webhooks = Webhooks(settings=settings, db=db, guard=guard)
+    quotas = Quotas(settings, db)
 
     async def bot_of(session_id: str) -> str | None:
         return await executors.run("store", db.call, bot_store.bot_of_session, session_id=session_id)
 
     live = LiveSessions(
         settings=settings, db=db, engine=models.engine, vad=models.vad, bus=bus, router=models.router,
-        encoder=models.encoder, voiceprints=voiceprints,
+        encoder=models.encoder, voiceprints=voiceprints, quotas=quotas,
         stages={"webhooks": lambda row: WebhookStage(session_id=row.id, webhooks=webhooks, bot_of=bot_of)},
     )
     sessions = SessionService(settings=settings, db=db, engine=models.engine, bus=bus, router=models.router)
     sources = Sources(settings=settings, db=db, bus=bus, live=live)
     speakers = SpeakerService(settings=settings, db=db, bus=bus)
-    bots = Bots(settings=settings, db=db, bus=bus, sessions=sessions, webhooks=webhooks,
+    bots = Bots(settings=settings, db=db, bus=bus, sessions=sessions, webhooks=webhooks, quotas=quotas,
                 runners=lambda row, owner: BotRunner(
                     row, owner, settings=settings, live=live, speakers=speakers, sessions=sessions, db=db,
                     webhooks=webhooks,
                 ))
     try:
-        rows = await asyncio.to_thread(db.call, crud.list_voiceprints)
+        rows = await asyncio.to_thread(db.call, crud.list_voiceprints, tenant=None)
         voiceprints.load([Voiceprint.of(r) for r in rows])
-        await sessions.load_defaults()
         await live.recover()
         await sources.recover()
         await bots.recover()
     except SQLAlchemyError as e:  # the server still starts; /health/ready reports the store
-        log.error("store unreachable at start, voiceprints, defaults and interrupted sessions not loaded: %s", e)
+        log.error("store unreachable at start, voiceprints and interrupted sessions not loaded: %s", e)
     webhooks.start()  # deliveries a stopped server owed go out now
     bots.start()
     log.info("ready: model %s (%s) on %s", models.engine.asr.name, settings.compute_type, settings.device)
     try:
         yield Services(settings, db, models.engine, models.vad, bus, sessions, live, sources, speakers, models.router,
-                       voiceprints, bots, webhooks, Auth(mode=auth_mode(settings) or "keys", db=db,
-                                                            secret=auth_secret(settings)))  # unset off loopback: closed
+                       voiceprints, bots, webhooks, quotas, Audit(db), guard,
+                       Auth(mode=mode, db=db, secret=auth_secret(settings)))
     finally:
         await bots.shutdown()
         await webhooks.shutdown()

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         "`host` (JSON list, e.g. [\"captions.example.org\"]); [\"*\"] for any, behind a proxy that checks it. Any "
         "other Host is refused (DNS rebinding).",
     )
+    private_urls_allowed: list[str] = Field(
+        default_factory=list, description="With keys, webhook endpoints and stream URLs must be public addresses "
+        "(no loopback, LAN or metadata service); these hosts (`name` or `name:port`, JSON list) are reached anyway.",
+    )
     allowed_origins: list[str] = Field(
         default_factory=list, description="Web origins besides the server's own (e.g. [\"https://app.example.org\"]) "
         "whose pages may call the API (CORS), open its WebSockets, and frame the dashboard. Pages of any other "
@@ -215,6 +219,23 @@ class Settings(BaseSettings):
     )
     max_live_sessions: int = Field(100, ge=1, description="Live sessions this process runs at once; more get 503/4429.")
     max_sockets: int = Field(500, ge=1, description="WebSockets this process holds open at once; more are closed with 4429.")
+
+    # --- a key's and a tenant's limits (429 / 4429 with Retry-After; per tenant: `livetranslate tenants limits`)
+    key_requests_per_s: int | None = Field(
+        50, ge=1, description="Requests (socket openings included) one API key may make a second; none: no limit. "
+        "Counted only when the server asks for keys.",
+    )
+    tenant_requests_per_s: int | None = Field(
+        100, ge=1, description="Requests a second of all of one tenant's keys together; none: no limit.",
+    )
+    tenant_live_sessions: int | None = Field(
+        None, ge=0, description="One tenant's sessions live at once (none: only max_live_sessions); what keeps one "
+        "tenant from taking the ASR from the others (see BENCHMARKS.md).",
+    )
+    tenant_bots: int | None = Field(None, ge=0, description="One tenant's bots at once (none: only max_concurrent_bots).")
+    tenant_audio_hours_per_day: float | None = Field(
+        None, gt=0, description="Hours of audio one tenant's sessions take in a UTC day; then its sockets close with 4429.",
+    )
 
     # --- meeting bots
     meet_base_url: str = Field(

@@ -3,25 +3,19 @@ REST, per-participant tracks, renames and merges in exports, voiceprints, and ba
 
 from __future__ import annotations
 
-import io
 import json
 import threading
-import wave
 
 import numpy as np
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from tests.api.conftest import _wav
 from tests.conftest import drain, pcm16
 from tests.speakers import corpus
 
 START = {"type": "start", "format": "pcm_s16le", "sample_rate": 16000, "channels": 1}
-
-
-@pytest.fixture(scope="module")
-def two_voices() -> corpus.Conversation:
-    return corpus.synthetic_conversation(2, seed=0)
 
 
 def _events_for(conv: corpus.Conversation, speaker: str, name: str) -> list[dict]:
@@ -31,16 +25,6 @@ def _events_for(conv: corpus.Conversation, speaker: str, name: str) -> list[dict
             p = {"id": speaker, "name": name}
             out += [{"kind": "on", "participant": p, "time": t.start}, {"kind": "off", "participant": p, "time": t.end}]
     return out
-
-
-def _wav(audio: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    with wave.open(buf, "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes(pcm16(audio))
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def make_bus(request, tmp_path):
     upgrade(url)
     db = Database(url)
     for sid in ("s", "other"):
-        db.call(crud.create_session, id=sid, title=None, language="en", targets=[], audio_path=None)
+        db.call(crud.create_session, id=sid, tenant="default", title=None, language="en", targets=[], audio_path=None)
     yield lambda queue_size=1000: bus_from_url(request.param, db, queue_size)
     db.dispose()
 

@@ -8,6 +8,8 @@ them, and every event the session published, read back from the bus.
 
 from __future__ import annotations
 
+from livetranslate.session.service import EVERYONE
+
 import asyncio
 from dataclasses import dataclass, field
 
@@ -55,7 +57,7 @@ async def run_session(
     async with running(settings) as services:
         if before_start is not None:
             await before_start(services)
-        row = await services.sessions.create(title="harness", language="en", targets=[], **(create or {}))
+        row = await services.sessions.create(scope=EVERYONE, title="harness", language="en", targets=[], **(create or {}))
         closed: list[str] = []
         replies: list = []
         async with services.bus.subscribe(row.id, 0) as sub:

@@ -3,6 +3,8 @@ bus, and what a session publishes — on the real engine, store and in-memory bu
 
 from __future__ import annotations
 
+from livetranslate.session.service import EVERYONE
+
 import asyncio
 import threading
 
@@ -100,7 +102,7 @@ def test_deleting_a_live_container_session_closes_its_decoder(tmp_path, librivox
         from livetranslate.runtime import running
 
         async with running(settings_for(tmp_path)) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             closed = []
 
             async def terminate(reason):
@@ -123,7 +125,7 @@ def test_a_track_takes_no_audio_after_it_stopped(tmp_path, librivox):
         from livetranslate.runtime import running
 
         async with running(settings_for(tmp_path)) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
 
             async def terminate(reason):
                 pass

@@ -4,6 +4,8 @@ page that is not audio and a stream that stalls. In-process runtime, real engine
 
 from __future__ import annotations
 
+from livetranslate.session.service import EVERYONE
+
 import asyncio
 
 import numpy as np
@@ -59,7 +61,7 @@ def _source_over(e):
 def test_a_file_or_hls_url_is_transcribed_at_real_time_pace_and_ends_the_session(tmp_path, streams, speech, path):
     async def main():
         async with running(settings_for(tmp_path)) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             loop = asyncio.get_running_loop()
             started = loop.time()
             await services.sources.add(row.id, streams.url(path))
@@ -78,7 +80,7 @@ def test_a_live_stream_that_drops_is_reconnected_and_the_session_resumes_on_its_
 
     async def main():
         async with running(settings) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             source = await services.sources.add(row.id, streams.url("/live.mp3"))
             await _follow(services, row.id, lambda e: isinstance(e, SegmentEvent) and e.status == "final" and e.text)
             streams.cut()
@@ -114,7 +116,7 @@ def test_a_live_stream_that_drops_is_reconnected_and_the_session_resumes_on_its_
 def test_a_url_that_is_no_stream_fails_at_once_with_the_reason(tmp_path, streams, path, reason):
     async def main():
         async with running(settings_for(tmp_path)) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             await services.sources.add(row.id, streams.url(path))
             events = await _follow(services, row.id, _source_over)
             return events, await services.sessions.get(row.id)
@@ -130,7 +132,7 @@ def test_a_stream_that_stalls_is_retried_then_given_up(tmp_path, streams):
 
     async def main():
         async with running(settings) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             await services.sources.add(row.id, streams.url("/stall.mp3"))
             return await _follow(services, row.id, _source_over)
 
@@ -148,7 +150,7 @@ def test_only_network_schemes_are_read_and_a_fed_track_is_not_taken_twice(tmp_pa
 
     async def main():
         async with running(settings_for(tmp_path)) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             await services.sources.add(row.id, streams.url("/live.mp3"))
             with pytest.raises(Conflict, match="already feeds track"):
                 await services.sources.add(row.id, streams.url("/speech.mp3"))
@@ -161,7 +163,7 @@ def test_only_network_schemes_are_read_and_a_fed_track_is_not_taken_twice(tmp_pa
 def test_two_sources_added_at_once_for_one_track_the_second_is_refused(tmp_path, streams):
     async def main():
         async with running(settings_for(tmp_path)) as services:
-            row = await services.sessions.create(title=None, language="en", targets=[])
+            row = await services.sessions.create(scope=EVERYONE, title=None, language="en", targets=[])
             results = await asyncio.gather(*(services.sources.add(row.id, streams.url("/live.mp3")) for _ in range(2)),
                                            return_exceptions=True)
             kept = await services.sources.list(row.id)

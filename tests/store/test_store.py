@@ -13,17 +13,8 @@ from livetranslate.store import Database, SessionStatus, upgrade
 from livetranslate.store import crud
 
 
-@pytest.fixture
-def db(tmp_path):
-    url = f"sqlite:///{tmp_path}/store.db"
-    upgrade(url)
-    database = Database(url)
-    yield database
-    database.dispose()
-
-
 def _new(db, sid="s1"):
-    return db.call(crud.create_session, id=sid, title="t", language="en", targets=[], audio_path=None)
+    return db.call(crud.create_session, id=sid, tenant="default", title="t", language="en", targets=[], audio_path=None)
 
 
 def test_migrations_create_the_schema_and_are_idempotent(tmp_path):
@@ -151,22 +142,22 @@ def test_timeline_events_are_bounded_per_session(db):
 
 
 def test_voiceprint_names_are_unique_and_samples_average(db):
-    db.call(crud.create_voiceprint, id="v1", name="Ana", embedding=[1.0, 0.0], seconds=4.0)
+    db.call(crud.create_voiceprint, id="v1", tenant="default", name="Ana", embedding=[1.0, 0.0], seconds=4.0)
     with pytest.raises(Conflict):
-        db.call(crud.create_voiceprint, id="v2", name="Ana", embedding=[0.0, 1.0], seconds=4.0)
+        db.call(crud.create_voiceprint, id="v2", tenant="default", name="Ana", embedding=[0.0, 1.0], seconds=4.0)
     row = db.call(crud.add_voiceprint_sample, voiceprint_id="v1", embedding=[0.0, 1.0], seconds=4.0)
     assert row.samples == 2 and row.seconds == 8.0
     assert row.embedding == pytest.approx([2 ** -0.5, 2 ** -0.5], abs=1e-6)
 
 
 def test_search_finds_titles_and_spoken_words_in_any_case_and_escapes_wildcards(db):
-    db.call(crud.create_session, id="a", title="Budget review", language="en", targets=[], audio_path=None)
-    db.call(crud.create_session, id="b", title="Standup", language="en", targets=[], audio_path=None)
+    db.call(crud.create_session, id="a", tenant="default", title="Budget review", language="en", targets=[], audio_path=None)
+    db.call(crud.create_session, id="b", tenant="default", title="Standup", language="en", targets=[], audio_path=None)
     db.call(crud.append_event, session_id="b", event=SegmentEvent(
         segment_id="d" * 32, status="final", text="We hit 100% of the plan_b target.", start=0, end=2, language="en",
     ))
-    ids = lambda q: {r.id for r in db.call(crud.list_sessions, limit=10, offset=0, q=q)[0]}  # noqa: E731
+    ids = lambda q: {r.id for r in db.call(crud.list_sessions, tenant=None, limit=10, offset=0, q=q)[0]}  # noqa: E731
     assert ids("BUDGET") == {"a"}
     assert ids("plan_b") == {"b"} and ids("plan%") == set() and ids("100%") == {"b"}
     assert ids("nothing like this") == set()
-    assert db.call(crud.list_sessions, limit=10, offset=0, q="e")[1] == 2
+    assert db.call(crud.list_sessions, tenant=None, limit=10, offset=0, q="e")[1] == 2

@@ -17,7 +17,7 @@ def _db(tmp_path) -> Database:
     url = f"sqlite:///{tmp_path}/t.db"
     upgrade(url)
     db = Database(url)
-    db.call(crud.create_session, id="s", title=None, language=None, targets=["es"], audio_path=None)
+    db.call(crud.create_session, id="s", tenant="default", title=None, language=None, targets=["es"], audio_path=None)
     return db
 
 

@@ -224,6 +224,12 @@ def test_settings_persist_across_a_restart_and_health_shows(tmp_path, playwright
         assert page.is_checked('input[name="default-target"][value="fr"]')
         assert page.input_value("#glossary-keep") == "Acme"
         assert "reunión diaria" in page.input_value("#glossary-terms")
+        # your limits, and the change in the audit log (an open server's: no key did it)
+        assert "Sessions live at once\t0 (no limit)" in page.inner_text("#limits")
+        page.wait_for_selector("#audit-log")
+        row = page.inner_text("#audit-log tbody tr:first-child")
+        assert "settings.change" in row and "open server" in row and "Acme" in row, row
+        page.shot("settings-limits-audit")
         # the Live page starts from them
         page.goto(srv.base + "/#/live")
         page.wait_for_selector("#start")

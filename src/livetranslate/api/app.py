@@ -22,8 +22,9 @@ from livetranslate.api.openapi import PROTOCOL_URL, install_docs
 from livetranslate.api.routes import bots, health, languages, openai, sessions, settings as settings_routes
 from livetranslate.api.deps import caller
 from livetranslate.api.routes import auth as auth_routes
-from livetranslate.api.routes import keys, sources, speakers, streaming, tokens, voiceprints, webhooks
-from livetranslate.errors import LiveTranslateError, error_body
+from livetranslate.api.routes import audit, keys, sources, speakers, streaming, tokens, voiceprints, webhooks
+from livetranslate.errors import LiveTranslateError, RateLimited, error_body
+from livetranslate.quotas import retry_after_header
 from livetranslate.runtime import running
 from livetranslate.settings import Settings, get_settings
 from livetranslate.web import STATIC
@@ -56,6 +57,8 @@ TAGS = [
      "built on it."},
     {"name": "keys", "description": "API keys of the caller's tenant, for its admins (with `LIVETRANSLATE_AUTH=keys` "
      "every call but health carries one: `Authorization: Bearer lt_…`)."},
+    {"name": "audit", "description": "Who did what, for a tenant's admins: keys made and revoked, sessions deleted, "
+     "speakers renamed and merged, voices enrolled and forgotten, defaults changed, bots sent and made to leave."},
     {"name": "health", "description": "Liveness, readiness and Prometheus metrics, for load balancers and operators."},
 ]
 
@@ -111,7 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def _domain_error(_: Request, exc: LiveTranslateError) -> JSONResponse:
         metrics.ERRORS.labels(exc.code).inc()
         headers = {"WWW-Authenticate": 'Bearer realm="livetranslate"'} if exc.status_code == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=headers)
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": retry_after_header(exc.retry_after)}
+        extra = {"retry_after": round(exc.retry_after, 1)} if isinstance(exc, RateLimited) else {}
+        return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:  # a bug: still the JSON error shape
@@ -146,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        origins=settings.allowed_origins, csp=policy(settings.allowed_origins))
 
     for module in (sessions, sources, bots, webhooks, speakers, streaming, voiceprints, languages, settings_routes, openai,
-                   keys, tokens, auth_routes, health):
+                   keys, audit, tokens, auth_routes, health):
         # load balancers ask health without a key; signing in is how the dashboard gets one
         asks = [] if module in (health, auth_routes) else [Depends(caller)]
         app.include_router(module.router, dependencies=[*asks, Depends(_one_value_per_query_parameter)])

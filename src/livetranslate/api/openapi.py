@@ -26,6 +26,7 @@ from livetranslate.errors import (
     NotFound,
     NotReady,
     Overloaded,
+    RateLimited,
     TooLarge,
     TooMany,
     TranslationFailed,
@@ -79,6 +80,8 @@ _MEANS: dict[type[LiveTranslateError], str] = {
     NotReady: "the model or the store is not available",
     Overloaded: "audio arrives faster than it can be processed",
     TooMany: "over a limit of what may run at once (the message says which)",
+    RateLimited: "over a limit of the key or its tenant (the message says which; `Retry-After` says when to "
+                 "try again)",
     TranslationFailed: "the translation engine is down, slow, or gave a bad reply",
     Unauthorized: "no API key, or one that is unknown, expired or revoked (with `LIVETRANSLATE_AUTH=keys`)",
     Forbidden: "the key's role may not do this",
@@ -90,6 +93,8 @@ _FORBIDDEN = ("`forbidden`: the key's role may not do this; `origin_not_allowed`
 _MALFORMED_BODY = "`http_400`: the body is not valid JSON or multipart"
 _INVALID_FIELD = "`invalid_input`: a field is missing, of the wrong type or out of range (the message names it)"
 _BODY_TOO_LARGE = "`too_large`: the body is over the upload limit"
+_RATE_LIMITED = ("`rate_limited`: over the key's or its tenant's requests a second (`key_requests_per_s`, "
+                 "`tenant_requests_per_s`); `Retry-After` says when to try again")
 
 
 def errors_doc(*raised: type[LiveTranslateError], means: dict[type[LiveTranslateError], str] | None = None
@@ -129,6 +134,7 @@ def _openapi(app: FastAPI) -> dict:
                 if not path.startswith("/health") and path != "/metrics":  # what a key and a page may meet
                     _declare(responses, "401", _UNAUTHORIZED)
                     _declare(responses, "403", _FORBIDDEN)
+                    _declare(responses, "429", _RATE_LIMITED)
                 if op.get("parameters") or op.get("requestBody") or "422" in responses:
                     _declare(responses, "422", _INVALID_FIELD)
                 if op.get("requestBody"):

@@ -50,7 +50,8 @@ async def close(ws: WebSocket, code: int, reason: str) -> None:
 
 def error_message(exc: LiveTranslateError, close: bool) -> ErrorMessage:
     metrics.ERRORS.labels(exc.code).inc()
-    return ErrorMessage(code=exc.code, message=exc.message, close_code=exc.close_code if close else None)
+    return ErrorMessage(code=exc.code, message=exc.message, close_code=exc.close_code if close else None,
+                        retry_after=getattr(exc, "retry_after", None))
 
 
 async def send_error(ws: WebSocket, exc: LiveTranslateError) -> None:

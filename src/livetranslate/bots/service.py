@@ -24,9 +24,10 @@ from livetranslate.bots.lifecycle import ACTIVE, TERMINAL, BotState, SubCode, ch
 from livetranslate.bots.options import AutomaticLeave
 from livetranslate.bots.platforms import Meeting, recognise
 from livetranslate.bus import Bus
-from livetranslate.errors import Conflict, LiveTranslateError, NotFound, NotReady, TooMany
+from livetranslate.errors import Conflict, LiveTranslateError, NotFound, NotReady, RateLimited, TooMany
 from livetranslate.events import BotStatusEvent
-from livetranslate.session import SessionService
+from livetranslate.quotas import Quotas, check_at_once
+from livetranslate.session import Scope, SessionService
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionStatus, as_utc, crud
 from livetranslate.store import bots as store
@@ -44,7 +45,7 @@ _RUNNING = [s.value for s in ACTIVE if s is not S.scheduled]
 
 class Bots:
     def __init__(self, *, settings: Settings, db: Database, bus: Bus, sessions: SessionService, webhooks: Webhooks,
-                 runners) -> None:
+                 quotas: Quotas, runners) -> None:
         """``runners``: starts a bot's worker (``runners(bot, bots) -> runner`` with ``leave()``,
         ``kill(reason)`` and ``done`` (a task)); :mod:`.runner` in the server."""
         self._s = settings
@@ -52,6 +53,7 @@ class Bots:
         self._bus = bus
         self._sessions = sessions
         self._webhooks = webhooks
+        self._quotas = quotas
         self._make_runner = runners
         self._runners: dict[str, object] = {}
         self._creating = asyncio.Lock()  # the 409 and 429 checks and the insert, one request at a time
@@ -60,11 +62,11 @@ class Bots:
 
     # --- the REST facade
 
-    async def create(self, *, meeting_url: str, bot_name: str | None = None, title: str | None = None,
+    async def create(self, *, scope: Scope, meeting_url: str, bot_name: str | None = None, title: str | None = None,
                      language: str | None = None, targets: list[str] = (), join_at: datetime | None = None,
                      automatic_leave: AutomaticLeave | None = None, metadata: dict | None = None,
                      deduplication_key: str | None = None, webhooks: list[dict] = ()) -> tuple[BotRow, list]:
-        """A bot for the meeting, with its session, and its webhook endpoints (their secrets are
+        """A bot for the meeting, with its session (the ``scope``'s tenant's), and its webhook endpoints (their secrets are
         made when not given: shown only here). Raises UnsupportedUrl (422), Conflict (409: a bot
         is active for the meeting or the key), TooMany (429), NotReady (503: no browser)."""
         meeting = recognise(meeting_url, meet_base_url=self._s.meet_base_url)
@@ -75,7 +77,9 @@ class Bots:
             if not scheduled and running >= self._s.max_concurrent_bots:
                 raise TooMany(f"this server runs at most {self._s.max_concurrent_bots} bots at once "
                               f"(max_concurrent_bots); {running} are running")
-            session = await self._sessions.create(title=title or _title(meeting), language=language,
+            if not scheduled:
+                await self._check_tenant_room(scope.owner)
+            session = await self._sessions.create(scope=scope, title=title or _title(meeting), language=language,
                                                   targets=list(targets))
             row = BotRow(
                 id=uuid.uuid4().hex, session_id=session.id, platform=meeting.platform, meeting_id=meeting.meeting_id,
@@ -87,7 +91,7 @@ class Bots:
                 user_metadata=metadata or {}, deduplication_key=deduplication_key,
             )
             try:
-                row = await self._call(store.create_bot, row=row, active=_ACTIVE, source="user",
+                row = await self._call(store.create_bot, row=row, tenant=scope.owner, active=_ACTIVE, source="user",
                                        message=f"scheduled for {row.join_at.isoformat()}" if scheduled else None)
             except Conflict:
                 await self._sessions.delete(session.id)
@@ -102,8 +106,8 @@ class Bots:
     async def get(self, bot_id: str) -> BotRow:
         return await self._call(store.get_bot, bot_id=bot_id)
 
-    async def list(self, *, status: list[str] | None, limit: int, offset: int) -> tuple[list[BotRow], int]:
-        return await self._call(store.list_bots, status=status, limit=limit, offset=offset)
+    async def list(self, *, scope: Scope, status: list[str] | None, limit: int, offset: int) -> tuple[list[BotRow], int]:
+        return await self._call(store.list_bots, tenant=scope.tenant, status=status, limit=limit, offset=offset)
 
     async def status_changes(self, bot_id: str) -> list[BotStatusChangeRow]:
         return await self._call(store.status_changes, bot_id=bot_id)
@@ -277,6 +281,19 @@ class Bots:
         """The scheduler and the reaper."""
         self._loop_task = asyncio.create_task(self._loop(), name="bots")
 
+    async def _check_tenant_room(self, tenant: str) -> None:
+        """RateLimited when the tenant runs as many bots as its limit."""
+        most = (await self._quotas.of(tenant)).bots
+        if most is not None:
+            check_at_once(most, await self._call(store.count_bots, status=_RUNNING, tenant=tenant), "bots", "tenant_bots")
+
+    async def _tenant_has_room(self, bot_id: str) -> bool:
+        try:
+            await self._check_tenant_room(await self._call(store.tenant_of, bot_id=bot_id))
+        except RateLimited:
+            return False
+        return True
+
     async def _loop(self) -> None:
         while True:
             await asyncio.sleep(self._s.bot_check_interval_s)
@@ -290,6 +307,8 @@ class Bots:
         running = await self._call(store.count_bots, status=_RUNNING)
         for row in await self._call(store.bots_in, status=[S.scheduled.value]):
             if as_utc(row.join_at) <= now and row.id not in self._runners and running < self._s.max_concurrent_bots:
+                if not await self._tenant_has_room(row.id):
+                    continue  # it joins when one of its tenant's bots leaves
                 try:
                     await self.move(row.id, S.joining, message="its join time came", source="scheduler")
                 except Conflict:  # cancelled meanwhile

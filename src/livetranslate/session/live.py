@@ -48,6 +48,7 @@ class LiveSession:
     def __init__(self, registry: "LiveSessions", row: SessionRow, stages: list[Stage],
                  speakers: SessionSpeakers) -> None:
         self.id = row.id
+        self.tenant = row.tenant_id
         self.stages = stages
         """Run on every event the session publishes (:mod:`.stages`)."""
         self.translator = next((s for s in stages if isinstance(s, SessionTranslator)), None)
@@ -70,6 +71,8 @@ class LiveSession:
         self.closed = False
         """Its last event (paused or ended) is out: nothing more is published from here."""
         self._registry = registry
+        self.quotas = registry.quotas
+        """Where the audio its tracks take is counted (None: nowhere)."""
         self._bus = registry.bus
         self._commands: asyncio.Task | None = None
 

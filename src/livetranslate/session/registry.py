@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from livetranslate.audio import make_decoder
 from livetranslate.bus import Bus
 from livetranslate.errors import Conflict, Overloaded
 from livetranslate.events import Participant, SessionStatusEvent, SpeakerTimelineEvent
+from livetranslate.quotas import Quotas, check_at_once
 from livetranslate.session.live import LiveSession, session_glossary
 from livetranslate.session.pipeline import SessionPipeline
 from livetranslate.session.track import Track, TrackSpec
@@ -37,7 +39,7 @@ class LiveSessions:
     def __init__(
         self, *, settings: Settings, db: Database, engine: AsrEngine, vad: SileroVad, bus: Bus,
         router: TranslationRouter, encoder: VoiceEncoder | None = None, voiceprints: VoiceprintBook | None = None,
-        stages: dict[str, Callable[[SessionRow], Stage]] | None = None,
+        stages: dict[str, Callable[[SessionRow], Stage]] | None = None, quotas: Quotas | None = None,
     ) -> None:
         """``stages``: the stages built outside the session package (webhooks), by name."""
         self.settings = settings
@@ -50,9 +52,16 @@ class LiveSessions:
         self._voiceprints = voiceprints
         self._stage_makers = stages or {}
         self._live: dict[str, LiveSession] = {}
+        self.quotas = quotas
+        self._opening: Counter[str] = Counter()
+        """Sessions going live (their stages being read), by tenant: counted against its limit."""
 
     def get(self, session_id: str) -> LiveSession | None:
         return self._live.get(session_id)
+
+    def live_of(self, tenant: str) -> int:
+        """How many of the tenant's sessions are live here."""
+        return sum(1 for live in self._live.values() if live.tenant == tenant)
 
     def forget(self, live: LiveSession) -> None:
         """The session has no live audio here any more."""
@@ -76,6 +85,10 @@ class LiveSessions:
         if row.status is SessionStatus.ended:
             raise Conflict(f"session {session_id!r} has ended; create a new session")
         await self._engine.prepare(row.language)  # the multilingual model loads on first need
+        most = None
+        if self.quotas is not None:
+            await self.quotas.audio(tenant=row.tenant_id)  # some of today's audio left
+            most = (await self.quotas.of(row.tenant_id)).live_sessions
         live = self._live.get(session_id)
         if live is not None and live.closing:  # it began closing while the row was read: start again
             return await self.open_track(session_id, spec, terminate)
@@ -84,7 +97,13 @@ class LiveSessions:
             if len(self._live) >= self.settings.max_live_sessions:
                 raise Overloaded(f"this server runs its most live sessions ({self.settings.max_live_sessions}); "
                                  "try again later")
-            opened = await self._open(row)
+            check_at_once(most, self.live_of(row.tenant_id) + self._opening[row.tenant_id], "sessions live",
+                          "tenant_live_sessions")
+            self._opening[row.tenant_id] += 1
+            try:
+                opened = await self._open(row)
+            finally:
+                self._opening[row.tenant_id] -= 1
             live = self._live.get(session_id)  # another track may have opened it meanwhile
             if live is None:
                 live, first = opened, True
@@ -186,7 +205,7 @@ class LiveSessions:
                 text=e.text, exact=e.exact,
             ))
         speakers = SessionSpeakers.from_settings(
-            s, timeline=timeline, voiceprints=self._voiceprints,
+            s, timeline=timeline, voiceprints=self._voiceprints.of_tenant(row.tenant_id) if self._voiceprints else None,
             known=[
                 Speaker(id=r.id, name=r.name, source=r.source, confidence=r.confidence, participant_id=r.participant_id,
                         voiceprint_id=r.voiceprint_id, merged_into=r.merged_into)

@@ -2,8 +2,10 @@
 defaults of new ones (their speakers: :mod:`livetranslate.speakers.service`). It changes the store, and reaches a live session (wherever it runs)
 only through commands on the bus (:mod:`.live` runs them).
 
-Every call takes a ``scope``: whose sessions it may see (one tenant's, later; all of them
-today).
+Every call takes a ``scope``: whose sessions it may see and make (the caller's tenant's; the
+server's own work, recovery and bots, acts for everyone). The routes' paths are checked
+before (:mod:`livetranslate.store.tenancy`); lists, searches, new sessions and the defaults
+need the scope itself.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from livetranslate.events import DeleteCommand, RetargetCommand, SessionEndedEve
 from livetranslate.session.defaults import SessionDefaults
 from livetranslate.settings import Settings
 from livetranslate.store import Database, SessionRow, SessionStatus, crud
+from livetranslate.store.models import DEFAULT_TENANT
 from livetranslate.translation import Glossary, TranslationRouter
 
 log = logging.getLogger(__name__)
@@ -44,9 +47,14 @@ async def _closed(events) -> bool:
 
 @dataclass(frozen=True)
 class Scope:
-    """Whose sessions a call may touch (every one, until tenants exist)."""
+    """Whose sessions a call may touch: one tenant's, or (None) every one."""
 
     tenant: str | None = None
+
+    @property
+    def owner(self) -> str:
+        """The tenant a new thing made in this scope belongs to."""
+        return self.tenant or DEFAULT_TENANT
 
 
 EVERYONE = Scope()
@@ -57,8 +65,7 @@ class SessionService:
         self, *, settings: Settings, db: Database, engine: AsrEngine, bus: Bus, router: TranslationRouter,
     ) -> None:
         self._settings = settings
-        self.defaults = SessionDefaults.from_settings(settings)
-        """For sessions created without saying (the dashboard's Settings); see :meth:`load_defaults`."""
+        self._defaults: dict[str, SessionDefaults] = {}  # a tenant's, once read (they change only here)
         self._db = db
         self._engine = engine
         self._bus = bus
@@ -67,7 +74,7 @@ class SessionService:
     async def create(
         self,
         *,
-        scope: Scope = EVERYONE,
+        scope: Scope,
         title: str | None,
         language: str | None,
         targets: list[str],
@@ -85,7 +92,7 @@ class SessionService:
         session_id = uuid.uuid4().hex
         audio_path = str(self._settings.audio_dir / f"{session_id}.pcm") if self._settings.store_audio else None
         return await executors.run(
-            "store", self._db.call, crud.create_session, id=session_id, title=title, language=language, targets=targets,
+            "store", self._db.call, crud.create_session, id=session_id, tenant=scope.owner, title=title, language=language, targets=targets,
             audio_path=audio_path, translation_engine=translation_engine,
             glossary=glossary.model_dump() if glossary is not None else None, languages=languages or None,
         )
@@ -108,33 +115,41 @@ class SessionService:
         ))
         return row
 
-    async def load_defaults(self) -> None:
-        """The stored defaults on top of the server's settings (at start-up)."""
-        stored = await executors.run("store", self._db.call, crud.get_defaults)
-        if not stored:
-            return
+    async def defaults(self, scope: Scope) -> SessionDefaults:
+        """What the tenant's new sessions get for what their request leaves out: its stored
+        defaults (the dashboard's Settings) on top of the server's settings."""
+        tenant = scope.owner
+        if tenant not in self._defaults:
+            stored = await executors.run("store", self._db.call, crud.get_defaults, tenant=tenant)
+            self._defaults[tenant] = self._on_settings(stored)
+        return self._defaults[tenant]
+
+    def _on_settings(self, stored: dict) -> SessionDefaults:
+        base = SessionDefaults.from_settings(self._settings).model_dump()
         try:
-            self.defaults = SessionDefaults.model_validate({**self.defaults.model_dump(), **stored})
+            return SessionDefaults.model_validate({**base, **stored})
         except ValidationError as e:  # stored before a check existed (a glossary over today's bounds)
             bad = {str(err["loc"][0]) for err in e.errors() if err["loc"]}
             log.warning("stored defaults %s no longer pass the checks and are not used: %s", sorted(bad), e)
-            kept = {k: v for k, v in stored.items() if k not in bad}
-            self.defaults = SessionDefaults.model_validate({**self.defaults.model_dump(), **kept})
+            return SessionDefaults.model_validate({**base, **{k: v for k, v in stored.items() if k not in bad}})
 
-    async def update_defaults(self, changes: dict) -> SessionDefaults:
-        """Change the defaults of new sessions; checked like a session would be, then stored."""
-        new = SessionDefaults.model_validate({**self.defaults.model_dump(), **changes})
+    async def update_defaults(self, changes: dict, scope: Scope) -> SessionDefaults:
+        """Change the tenant's defaults of new sessions; checked like a session would be, then stored."""
+        new = SessionDefaults.model_validate({**(await self.defaults(scope)).model_dump(), **changes})
         self._engine.check_language(new.language)
         self._router.check(new.language, new.targets, new.translation_engine)
-        await executors.run("store", self._db.call, crud.put_defaults, values=new.model_dump(mode="json"))
-        self.defaults = new
+        await executors.run("store", self._db.call, crud.put_defaults, tenant=scope.owner,
+                            values=new.model_dump(mode="json"))
+        self._defaults[scope.owner] = new
         return new
 
     async def get(self, session_id: str, scope: Scope = EVERYONE) -> SessionRow:
-        return await executors.run("store", self._db.call, crud.get_session, session_id=session_id)
+        return await executors.run("store", self._db.call, crud.get_session, session_id=session_id, tenant=scope.tenant)
 
-    async def list(self, *, scope: Scope = EVERYONE, limit: int, offset: int, q: str | None = None) -> tuple[list[SessionRow], int]:
-        return await executors.run("store", self._db.call, crud.list_sessions, limit=limit, offset=offset, q=q)
+    async def list(self, *, scope: Scope, limit: int, offset: int, q: str | None = None) -> tuple[list[SessionRow], int]:
+        return await executors.run(
+            "store", self._db.call, crud.list_sessions, tenant=scope.tenant, limit=limit, offset=offset, q=q
+        )
 
     async def delete(self, session_id: str, scope: Scope = EVERYONE) -> None:
         await self.get(session_id, scope)

@@ -74,6 +74,8 @@ class Track:
         self.terminate = terminate
         """Asks the source to stop feeding (its socket closes with the reason)."""
         self._fed_at = time.monotonic()
+        self._counted = offset
+        """Session time up to which its audio was counted against the tenant's day."""
         self._feeding = False
         self._feed_lock = asyncio.Lock()
         self.draining = False
@@ -96,6 +98,16 @@ class Track:
                 await self.pipeline.feed(data)  # may wait while Whisper catches up: the source is not quiet
             finally:
                 self._feeding, self._fed_at = False, time.monotonic()
+        await self._count()
+
+    async def _count(self) -> None:
+        """Count the audio taken, in whole seconds: RateLimited when the tenant's day is used up
+        (this piece was taken; its source is closed)."""
+        whole = int(self.pipeline.audio_seconds - self._counted)
+        if self.session.quotas is None or whole < 1:
+            return
+        self._counted += whole
+        await self.session.quotas.audio(tenant=self.session.tenant, seconds=whole)
 
     async def drain(self) -> None:
         """Take no more audio, and wait for the piece being taken in (before its finals)."""

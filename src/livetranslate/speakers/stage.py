@@ -32,7 +32,7 @@ from livetranslate.events import Participant, SpeakerTimelineEvent, SpeakerUpdat
 from livetranslate.speakers.clustering import VoiceClusters, Window
 from livetranslate.speakers.embedding import WINDOW_S
 from livetranslate.speakers.timeline import Match, Timeline
-from livetranslate.speakers.voiceprints import VoiceprintBook
+from livetranslate.speakers.voiceprints import TenantVoices
 
 _MIN_TURN_S = 1.0  # a speaker turn shorter than this (and under 3 words) joins its neighbour
 _MIN_TURN_WORDS = 3
@@ -90,7 +90,7 @@ class SessionSpeakers:
         *,
         clusters: VoiceClusters,
         timeline: Timeline,
-        voiceprints: VoiceprintBook | None = None,
+        voiceprints: TenantVoices | None = None,
         known: list[Speaker] | None = None,
         centroids: dict[str, np.ndarray] | None = None,
     ) -> None:

@@ -4,7 +4,8 @@ Enrolling keeps one embedding per name (the speech-weighted mean of every sample
 under it), never the audio. Only speech counts: the VAD keeps the windows it hears as
 speech, and a sample needs ``min_speech_s`` of them. A cluster is named after a voiceprint
 when its voice matches one at ``threshold`` or more *and* beats every other voiceprint by
-``margin``: two enrolled people with similar voices name nobody.
+``margin``: two enrolled people with similar voices name nobody. A voice is a tenant's: only
+that tenant's sessions are named after it (:meth:`VoiceprintBook.of_tenant`).
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from livetranslate.vad import WINDOW, SileroVad
 @dataclass(frozen=True)
 class Voiceprint:
     id: str
+    tenant: str
     name: str
     embedding: np.ndarray
 
     @classmethod
     def of(cls, row) -> "Voiceprint":
         """From a stored voiceprint (its embedding is a list of floats)."""
-        return cls(row.id, row.name, np.asarray(row.embedding, np.float32))
+        return cls(row.id, row.tenant_id, row.name, np.asarray(row.embedding, np.float32))
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,8 @@ class Found:
 
 
 class VoiceprintBook:
-    """The enrolled voices of this server, in memory (loaded from and kept in step with the store)."""
+    """The enrolled voices of every tenant of this server, in memory (loaded from and kept in
+    step with the store)."""
 
     def __init__(self, encoder: VoiceEncoder, vad: SileroVad, *, threshold: float, margin: float, min_speech_s: float) -> None:
         self._encoder = encoder
@@ -49,9 +52,8 @@ class VoiceprintBook:
         self.min_speech_s = min_speech_s
         self._prints: dict[str, Voiceprint] = {}
 
-    @property
-    def enrolled(self) -> bool:
-        return bool(self._prints)
+    def of_tenant(self, tenant: str) -> "TenantVoices":
+        return TenantVoices(self, tenant)
 
     def load(self, prints: list[Voiceprint]) -> None:
         self._prints = {p.id: p for p in prints}
@@ -74,18 +76,36 @@ class VoiceprintBook:
             )
         return self._encoder.embed(speech), seconds
 
-    def score(self, embedding: np.ndarray, voiceprint_id: str) -> float:
-        return float(self._prints[voiceprint_id].embedding @ embedding)
+    def enrolled(self, tenant: str) -> bool:
+        return any(p.tenant == tenant for p in self._prints.values())
 
-    def match(self, embedding: np.ndarray) -> Found | None:
-        """The enrolled voice this one clearly is, or None."""
-        scored = sorted(((float(p.embedding @ embedding), p) for p in self._prints.values()), key=lambda sp: -sp[0])
+    def match(self, embedding: np.ndarray, tenant: str) -> Found | None:
+        """The voice enrolled by ``tenant`` this one clearly is, or None."""
+        scored = sorted(
+            ((float(p.embedding @ embedding), p) for p in self._prints.values() if p.tenant == tenant),
+            key=lambda sp: -sp[0],
+        )
         if not scored or scored[0][0] < self.threshold:
             return None
         if len(scored) > 1 and scored[0][0] - scored[1][0] < self.margin:
             return None
         score, p = scored[0]
         return Found(p.id, p.name, round(score, 3))
+
+
+@dataclass(frozen=True)
+class TenantVoices:
+    """The voices one tenant enrolled: all its sessions may be named after."""
+
+    book: VoiceprintBook
+    tenant: str
+
+    @property
+    def enrolled(self) -> bool:
+        return self.book.enrolled(self.tenant)
+
+    def match(self, embedding: np.ndarray) -> Found | None:
+        return self.book.match(embedding, self.tenant)
 
 
 def speech_only(vad: SileroVad, audio: np.ndarray, threshold: float = 0.5) -> np.ndarray:

@@ -8,13 +8,22 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from livetranslate.errors import Conflict, NotFound
-from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow, utcnow
+from livetranslate.store.models import BotParticipantEventRow, BotRow, BotStatusChangeRow, SessionRow, utcnow
 
 
-def create_bot(db: Session, *, row: BotRow, active: list[str], source: str, message: str | None) -> BotRow:
-    """Store a new bot and its first state, unless an ``active`` bot holds its meeting or its
-    deduplication key (409)."""
-    holders = select(BotRow).where(
+def _of(tenant: str | None):
+    """Bots, only the tenant's when given (a bot is its session's tenant's)."""
+    query = select(BotRow)
+    if tenant is not None:
+        query = query.join(SessionRow, SessionRow.id == BotRow.session_id).where(SessionRow.tenant_id == tenant)
+    return query
+
+
+def create_bot(db: Session, *, row: BotRow, tenant: str, active: list[str], source: str, message: str | None) -> BotRow:
+    """Store a new bot (its session made already, in ``tenant``) and its first state, unless an
+    ``active`` bot of the tenant holds its meeting or its deduplication key (409; another
+    tenant's bot in the same meeting is no business of this one's)."""
+    holders = _of(tenant).where(
         BotRow.status.in_(active),
         or_(
             (BotRow.platform == row.platform) & (BotRow.meeting_id == row.meeting_id),
@@ -31,16 +40,19 @@ def create_bot(db: Session, *, row: BotRow, active: list[str], source: str, mess
     return row
 
 
-def get_bot(db: Session, *, bot_id: str) -> BotRow:
-    row = db.get(BotRow, bot_id)
+def get_bot(db: Session, *, bot_id: str, tenant: str | None = None) -> BotRow:
+    row = db.scalars(_of(tenant).where(BotRow.id == bot_id)).first()
     if row is None:
         raise NotFound(f"bot {bot_id!r} does not exist")
     return row
 
 
-def list_bots(db: Session, *, status: list[str] | None, limit: int, offset: int) -> tuple[list[BotRow], int]:
-    """Newest first, only those in ``status`` when given; and how many there are in all."""
-    query = select(BotRow)
+def list_bots(
+    db: Session, *, tenant: str | None, status: list[str] | None, limit: int, offset: int
+) -> tuple[list[BotRow], int]:
+    """The tenant's (None: everyone's), newest first, only those in ``status`` when given; and
+    how many there are in all."""
+    query = _of(tenant)
     if status:
         query = query.where(BotRow.status.in_(status))
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -48,8 +60,14 @@ def list_bots(db: Session, *, status: list[str] | None, limit: int, offset: int)
     return list(rows), total
 
 
-def count_bots(db: Session, *, status: list[str]) -> int:
-    return db.scalar(select(func.count()).select_from(BotRow).where(BotRow.status.in_(status))) or 0
+def count_bots(db: Session, *, status: list[str], tenant: str | None = None) -> int:
+    """Bots in ``status``: every one, or the tenant's."""
+    return db.scalar(select(func.count()).select_from(_of(tenant).where(BotRow.status.in_(status)).subquery())) or 0
+
+
+def tenant_of(db: Session, *, bot_id: str) -> str:
+    return db.scalar(select(SessionRow.tenant_id).join(BotRow, BotRow.session_id == SessionRow.id)
+                     .where(BotRow.id == bot_id))
 
 
 def status_changes(db: Session, *, bot_id: str) -> list[BotStatusChangeRow]:

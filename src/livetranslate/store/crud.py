@@ -28,6 +28,7 @@ def create_session(
     db: Session,
     *,
     id: str,
+    tenant: str,
     title: str | None,
     language: str | None,
     targets: list[str],
@@ -37,7 +38,7 @@ def create_session(
     languages: list[str] | None = None,
 ) -> SessionRow:
     row = SessionRow(
-        id=id, title=title, language=language, targets=targets, audio_path=audio_path,
+        id=id, tenant_id=tenant, title=title, language=language, targets=targets, audio_path=audio_path,
         translation_engine=translation_engine, glossary=glossary, languages=languages,
     )
     db.add(row)
@@ -64,16 +65,23 @@ def update_session(
     return row
 
 
-def get_session(db: Session, *, session_id: str) -> SessionRow:
+def get_session(db: Session, *, session_id: str, tenant: str | None = None) -> SessionRow:
+    """The session; with ``tenant``, only if it is that tenant's (another's is not found, the
+    same way as one that does not exist)."""
     row = db.get(SessionRow, session_id)
-    if row is None:
+    if row is None or (tenant is not None and row.tenant_id != tenant):
         raise NotFound(f"session {session_id!r} does not exist")
     return row
 
 
-def list_sessions(db: Session, *, limit: int, offset: int, q: str | None = None) -> tuple[list[SessionRow], int]:
-    """Newest first; ``q``: only sessions whose title or transcript contains it (any case)."""
+def list_sessions(
+    db: Session, *, tenant: str | None, limit: int, offset: int, q: str | None = None
+) -> tuple[list[SessionRow], int]:
+    """The tenant's (None: everyone's), newest first; ``q``: only sessions whose title or
+    transcript contains it (any case)."""
     query = select(SessionRow)
+    if tenant is not None:
+        query = query.where(SessionRow.tenant_id == tenant)
     if q:
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
@@ -289,10 +297,12 @@ def timeline_events(db: Session, *, session_id: str) -> list[TimelineEventRow]:
     )
 
 
-def create_voiceprint(db: Session, *, id: str, name: str, embedding: list[float], seconds: float) -> VoiceprintRow:
-    if db.scalar(select(VoiceprintRow).where(VoiceprintRow.name == name)) is not None:
+def create_voiceprint(
+    db: Session, *, id: str, tenant: str, name: str, embedding: list[float], seconds: float
+) -> VoiceprintRow:
+    if db.scalar(select(VoiceprintRow).where(VoiceprintRow.tenant_id == tenant, VoiceprintRow.name == name)) is not None:
         raise Conflict(f"a voiceprint named {name!r} exists; add samples to it with POST /v1/voiceprints/{{id}}/samples")
-    row = VoiceprintRow(id=id, name=name, embedding=embedding, seconds=seconds)
+    row = VoiceprintRow(id=id, tenant_id=tenant, name=name, embedding=embedding, seconds=seconds)
     db.add(row)
     db.flush()
     return row
@@ -311,18 +321,23 @@ def add_voiceprint_sample(db: Session, *, voiceprint_id: str, embedding: list[fl
     return row
 
 
-def get_voiceprint(db: Session, *, voiceprint_id: str | None = None, name: str | None = None) -> VoiceprintRow:
+def get_voiceprint(
+    db: Session, *, voiceprint_id: str | None = None, name: str | None = None, tenant: str | None = None
+) -> VoiceprintRow:
+    """By id, or by ``name`` within ``tenant``; with ``tenant``, only that tenant's."""
     if voiceprint_id is not None:
         row = db.get(VoiceprintRow, voiceprint_id)
     else:
-        row = db.scalar(select(VoiceprintRow).where(VoiceprintRow.name == name))
-    if row is None:
+        row = db.scalar(select(VoiceprintRow).where(VoiceprintRow.tenant_id == tenant, VoiceprintRow.name == name))
+    if row is None or (tenant is not None and row.tenant_id != tenant):
         raise NotFound(f"no voiceprint {voiceprint_id or name!r}")
     return row
 
 
-def list_voiceprints(db: Session) -> list[VoiceprintRow]:
-    return list(db.scalars(select(VoiceprintRow).order_by(VoiceprintRow.name)).all())
+def list_voiceprints(db: Session, *, tenant: str | None) -> list[VoiceprintRow]:
+    """The tenant's (None: every tenant's, as the server loads them)."""
+    query = select(VoiceprintRow) if tenant is None else select(VoiceprintRow).where(VoiceprintRow.tenant_id == tenant)
+    return list(db.scalars(query.order_by(VoiceprintRow.name)).all())
 
 
 def delete_voiceprint(db: Session, *, voiceprint_id: str) -> None:
@@ -382,14 +397,14 @@ def interrupted_sessions(db: Session) -> list[SessionRow]:
     return list(db.scalars(select(SessionRow).where(SessionRow.status == SessionStatus.live)).all())
 
 
-def get_defaults(db: Session) -> dict:
-    row = db.get(DefaultsRow, 1)
+def get_defaults(db: Session, *, tenant: str) -> dict:
+    row = db.get(DefaultsRow, tenant)
     return dict(row.values) if row is not None else {}
 
 
-def put_defaults(db: Session, *, values: dict) -> None:
-    row = db.get(DefaultsRow, 1)
+def put_defaults(db: Session, *, tenant: str, values: dict) -> None:
+    row = db.get(DefaultsRow, tenant)
     if row is None:
-        db.add(DefaultsRow(id=1, values=values))
+        db.add(DefaultsRow(tenant_id=tenant, values=values))
     else:
         row.values, row.updated_at = values, utcnow()

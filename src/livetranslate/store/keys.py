@@ -31,6 +31,22 @@ def tenant_by_id(db: Session, *, tenant_id: str) -> TenantRow:
     return row
 
 
+def tenants(db: Session) -> list[TenantRow]:
+    return list(db.scalars(select(TenantRow).order_by(TenantRow.created_at)))
+
+
+def tenant_limits(db: Session, *, tenant_id: str) -> dict | None:
+    """The tenant's own limits (None: the server's settings; also for a tenant not stored)."""
+    row = db.get(TenantRow, tenant_id)
+    return row.limits if row is not None else None
+
+
+def set_tenant_limits(db: Session, *, name: str, limits: dict) -> TenantRow:
+    row = tenant(db, name=name)
+    row.limits = limits or None
+    return row
+
+
 def add_key(db: Session, *, row: ApiKeyRow) -> ApiKeyRow:
     db.add(row)
     db.flush()

@@ -18,6 +18,10 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
 
 
+DEFAULT_TENANT = "default"
+"""Whose the data of a server that asks for no key is (and what was stored before tenants)."""
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -62,6 +66,8 @@ class SessionRow(Base):
     __tablename__ = "sessions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    """Whose it is: everything under a session (its segments, events, speakers, sources, bot) is too."""
     title: Mapped[str | None] = mapped_column(String(300))
     language: Mapped[str | None] = mapped_column(String(16))
     languages: Mapped[list[str] | None] = mapped_column(JSON)
@@ -79,7 +85,10 @@ class SessionRow(Base):
     audio_path: Mapped[str | None] = mapped_column(String(1000))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
 
-    __table_args__ = (Index("ix_sessions_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_sessions_created_at", "created_at"),
+        Index("ix_sessions_tenant_created_at", "tenant_id", "created_at"),
+    )
 
 
 class SegmentRow(Base):
@@ -178,7 +187,9 @@ class VoiceprintRow(Base):
     __tablename__ = "voiceprints"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    """Only this tenant's sessions are named after it."""
+    name: Mapped[str] = mapped_column(String(200))
     embedding: Mapped[list[float]] = mapped_column(JSON)
     seconds: Mapped[float] = mapped_column(Float)
     """Seconds of speech enrolled (the embedding is their average)."""
@@ -186,13 +197,15 @@ class VoiceprintRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    __table_args__ = (UniqueConstraint("tenant_id", "name", name="uq_voiceprints_tenant_name"),)
+
 
 class DefaultsRow(Base):
-    """The defaults for new sessions people set from the dashboard (one row)."""
+    """The defaults for new sessions a tenant's people set from the dashboard (a row per tenant)."""
 
     __tablename__ = "defaults"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     values: Mapped[dict] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -306,6 +319,8 @@ class TenantRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    limits: Mapped[dict | None] = mapped_column(JSON)
+    """Its own limits over the server's (:class:`livetranslate.quotas.TenantLimits`)."""
 
 
 class ApiKeyRow(Base):
@@ -337,3 +352,22 @@ class WebSessionRow(Base):
     key_id: Mapped[str] = mapped_column(ForeignKey("api_keys.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEventRow(Base):
+    """Who changed what, and when: key create/revoke, session delete, speaker rename/merge,
+    voiceprint enroll/delete, settings changes, bots sent and made to leave (:mod:`livetranslate.audit`)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_tenant_id_id", "tenant_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(String(32))
+    key_id: Mapped[str | None] = mapped_column(String(32))
+    """The key that did it (None: an open server, or the CLI on the store)."""
+    via: Mapped[str] = mapped_column(String(16))
+    """``api`` (a key, a sign-in or a share token), ``open`` (a server asking for no key) or ``cli``."""
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

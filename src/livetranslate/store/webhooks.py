@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from livetranslate.errors import NotFound
-from livetranslate.store.models import WebhookDeliveryRow, WebhookEndpointRow, utcnow
+from livetranslate.store.models import BotRow, SessionRow, WebhookDeliveryRow, WebhookEndpointRow, utcnow
 
 
 def add_endpoints(db: Session, *, rows: list[WebhookEndpointRow]) -> None:
@@ -50,17 +50,26 @@ def record_attempt(db: Session, *, delivery_id: str, status: int | None, error: 
     return row
 
 
-def get_delivery(db: Session, *, delivery_id: str) -> WebhookDeliveryRow:
-    row = db.get(WebhookDeliveryRow, delivery_id)
+def get_delivery(db: Session, *, delivery_id: str, tenant: str | None = None) -> WebhookDeliveryRow:
+    """The delivery; with ``tenant``, only if its bot is that tenant's."""
+    query = select(WebhookDeliveryRow).where(WebhookDeliveryRow.id == delivery_id)
+    if tenant is not None:
+        query = (query.join(BotRow, BotRow.id == WebhookDeliveryRow.bot_id)
+                 .join(SessionRow, SessionRow.id == BotRow.session_id).where(SessionRow.tenant_id == tenant))
+    row = db.scalars(query).first()
     if row is None:
         raise NotFound(f"webhook delivery {delivery_id!r} does not exist")
     return row
 
 
-def list_deliveries(db: Session, *, bot_id: str | None, state: str | None, limit: int, offset: int,
-                    delivery_id: str | None = None) -> list[tuple[WebhookDeliveryRow, WebhookEndpointRow]]:
+def list_deliveries(db: Session, *, tenant: str | None, bot_id: str | None, state: str | None, limit: int,
+                    offset: int, delivery_id: str | None = None) -> list[tuple[WebhookDeliveryRow, WebhookEndpointRow]]:
+    """The tenant's (None: everyone's), newest first."""
     query = select(WebhookDeliveryRow, WebhookEndpointRow).join(
         WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
+    if tenant is not None:
+        query = (query.join(BotRow, BotRow.id == WebhookDeliveryRow.bot_id)
+                 .join(SessionRow, SessionRow.id == BotRow.session_id).where(SessionRow.tenant_id == tenant))
     if delivery_id:
         query = query.where(WebhookDeliveryRow.id == delivery_id)
     if bot_id:

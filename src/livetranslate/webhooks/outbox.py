@@ -22,6 +22,7 @@ from datetime import timedelta
 import httpx
 
 from livetranslate import executors, metrics
+from livetranslate.netguard import NetGuard
 from livetranslate.settings import Settings
 from livetranslate.store import Database
 from livetranslate.store import webhooks as store
@@ -36,9 +37,11 @@ EVENTS = ("bot.status_change", "participant.join", "participant.leave", "partici
 
 
 class Webhooks:
-    def __init__(self, *, settings: Settings, db: Database) -> None:
+    def __init__(self, *, settings: Settings, db: Database, guard: NetGuard) -> None:
         self._s = settings
         self._db = db
+        self.guard = guard
+        """Where a delivery may go (checked when an endpoint is given, and before each attempt)."""
         self._wake = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._endpoints: dict[str, list[WebhookEndpointRow]] = {}  # by bot: read once, they do not change
@@ -72,10 +75,10 @@ class Webhooks:
         """Deliveries were stored (here or in a caller's transaction): send them now."""
         self._wake.set()
 
-    async def deliveries(self, *, bot_id: str | None, state: str | None, limit: int, offset: int,
+    async def deliveries(self, *, tenant: str | None, bot_id: str | None, state: str | None, limit: int, offset: int,
                          delivery_id: str | None = None):
-        return await self._call(store.list_deliveries, bot_id=bot_id, state=state, limit=limit, offset=offset,
-                                delivery_id=delivery_id)
+        return await self._call(store.list_deliveries, tenant=tenant, bot_id=bot_id, state=state, limit=limit,
+                                offset=offset, delivery_id=delivery_id)
 
     async def redeliver(self, delivery_id: str) -> WebhookDeliveryRow:
         row = await self._call(store.redeliver, delivery_id=delivery_id)
@@ -112,6 +115,7 @@ class Webhooks:
         body = d.payload.encode()
         status, error = None, None
         try:
+            await self.guard.check(e.url, "webhook endpoint")  # its name may point elsewhere by now
             r = await http.post(e.url, content=body, headers=headers(e.secret, d.id, body))
             status = r.status_code
             if not 200 <= status < 300:

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse
 import httpx
 from pydantic import AfterValidator, BaseModel, Field
 
-from livetranslate.api.deps import ServicesDep
+from livetranslate.api.deps import CallerDep, ScopeDep, ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.bots.lifecycle import BotState, SubCode
 from livetranslate.bots.options import AutomaticLeave
@@ -178,17 +178,22 @@ async def _bot(services, bot_id: str) -> BotOut:
 @router.post("", status_code=201, response_model=BotCreated, summary="Send a bot into a meeting",
              responses=errors_doc(InvalidInput, UnsupportedUrl, UnsupportedLanguage, Conflict, TooMany, NotReady,
                                   means=_MEANS))
-async def create_bot(services: ServicesDep, body: Annotated[BotCreate, Body()]) -> BotCreated:
+async def create_bot(services: ServicesDep, scope: ScopeDep, who: CallerDep, body: Annotated[BotCreate, Body()]
+                     ) -> BotCreated:
     """It joins now (or at ``join_at``), asks to be let in, captions the call into its session
     and leaves by itself by ``automatic_leave``. ``422`` for a link that is no meeting this
     server can join, ``409`` for a second active bot on the meeting or key, ``429`` over
     ``max_concurrent_bots``, ``503`` when no browser can start. Each webhook's secret is in
     this reply only."""
+    for hook in body.webhooks:  # before anything is made
+        await services.guard.check(hook.url, "webhook endpoint")
     row, endpoints = await services.bots.create(
-        meeting_url=body.meeting_url, bot_name=body.bot_name, title=body.title, language=body.language,
+        scope=scope, meeting_url=body.meeting_url, bot_name=body.bot_name, title=body.title, language=body.language,
         targets=body.targets, join_at=body.join_at, automatic_leave=body.automatic_leave, metadata=body.metadata,
         deduplication_key=body.deduplication_key, webhooks=[w.model_dump() for w in body.webhooks],
     )
+    await services.audit.record(who, "bot.send", row.id, platform=row.platform, meeting=row.meeting_id,
+                                join_at=body.join_at.isoformat() if body.join_at else None)
     bot = await _bot(services, row.id)
     return BotCreated(**bot.model_dump(), webhooks=[
         WebhookOut(id=e.id, url=e.url, events=e.events, secret=e.secret) for e in endpoints
@@ -198,6 +203,7 @@ async def create_bot(services: ServicesDep, body: Annotated[BotCreate, Body()]) 
 @router.get("", response_model=BotPage, summary="Bots, newest first")
 async def list_bots(
     services: ServicesDep,
+    scope: ScopeDep,
     status: Annotated[str | None, Query(max_length=400, description="Only these states, comma-separated.",
                                         examples=["joining,in_call_recording"])] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
@@ -211,7 +217,7 @@ async def list_bots(
         shown = ", ".join(u[:40] for u in unknown[:3])
         raise RequestValidationError([{"type": "value_error", "loc": ("query", "status"), "msg": (
             f"unknown state {shown}; states: {', '.join(s.value for s in BotState)}")}])
-    rows, total = await services.bots.list(status=states, limit=limit, offset=offset)
+    rows, total = await services.bots.list(scope=scope, status=states, limit=limit, offset=offset)
     return BotPage(items=[BotOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -224,10 +230,11 @@ async def get_bot(bot_id: str, services: ServicesDep) -> BotOut:
 
 @router.post("/{bot_id}/leave", response_model=BotOut, summary="Make the bot leave its meeting",
              responses=errors_doc(NotFound, Conflict, means=_MEANS))
-async def leave_bot(bot_id: str, services: ServicesDep) -> BotOut:
+async def leave_bot(bot_id: str, services: ServicesDep, who: CallerDep) -> BotOut:
     """It leaves at once (``leaving``, then ``call_ended`` with ``bot_received_leave_call``,
     whatever else was happening); a scheduled bot is cancelled. ``409`` once it has ended."""
     await services.bots.leave(bot_id)
+    await services.audit.record(who, "bot.leave", bot_id)
     return await _bot(services, bot_id)
 
 
@@ -252,10 +259,11 @@ async def resume_bot(bot_id: str, services: ServicesDep) -> BotOut:
 
 @router.delete("/{bot_id}", status_code=204, summary="Cancel a scheduled bot",
                responses=errors_doc(NotFound, Conflict, means=_MEANS))
-async def cancel_bot(bot_id: str, services: ServicesDep) -> Response:
+async def cancel_bot(bot_id: str, services: ServicesDep, who: CallerDep) -> Response:
     """Only before it joins (``scheduled``); a bot on its way or in the call is made to leave
     instead (``409`` says so)."""
     await services.bots.cancel(bot_id)
+    await services.audit.record(who, "bot.cancel", bot_id)
     return Response(status_code=204)
 
 

@@ -58,6 +58,7 @@ async def create_key(body: KeyCreate, services: ServicesDep, who: AdminDep) -> K
     tenant = await services.auth.tenant_name(who.tenant)
     row, key = await services.auth.create(tenant=tenant, role=body.role, name=body.name,
                                           ttl=parse_ttl(body.expires_in) if body.expires_in else None)
+    await services.audit.record(who, "key.create", row.id, role=body.role, name=body.name)
     return KeyCreated(**KeyOut.of(row, tenant).model_dump(), key=key)
 
 
@@ -71,5 +72,6 @@ async def list_keys(services: ServicesDep, who: AdminDep) -> list[KeyOut]:
 @router.delete("/{key_id}", status_code=204, summary="Revoke an API key", responses=errors_doc(NotFound, *_REFUSED))
 async def revoke_key(key_id: str, services: ServicesDep, who: AdminDep) -> Response:
     """At once in this process; a key of another tenant is a 404."""
-    await services.auth.revoke(key_id, who.tenant)
+    row = await services.auth.revoke(key_id, who.tenant)
+    await services.audit.record(who, "key.revoke", key_id, of_tenant=row.tenant_id)
     return Response(status_code=204)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 from pydantic import BaseModel, Field
 
-from livetranslate.api.deps import ServicesDep
+from livetranslate.api.deps import ScopeDep, ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.asr import SegmenterOptions
 from livetranslate.audio import decode_file
@@ -71,6 +72,7 @@ _FILE_ERRORS = errors_doc(InvalidInput, UnsupportedLanguage, TooLarge, Unsupport
 @router.post("/transcriptions", summary="Transcribe a file (OpenAI-compatible)", responses={**_ANSWERS, **_FILE_ERRORS})
 async def create_transcription(
     services: ServicesDep,
+    scope: ScopeDep,
     file: Annotated[UploadFile, File(description="Audio in any format PyAV decodes (wav, mp3, ogg, webm, m4a, flac...).")],
     model: Annotated[str, Form(min_length=1, description=_MODEL_DOC)],
     language: Annotated[str | None, Form()] = None,
@@ -86,13 +88,14 @@ async def create_transcription(
     if language == "auto":  # as OpenAI: no language (or "auto") = detect it
         language = None
     language = services.engine.file_language(language)
-    return await _run(services, "transcribe", file, model, language, response_format, timestamp_granularities)
+    return await _run(services, scope, "transcribe", file, model, language, response_format, timestamp_granularities)
 
 
 @router.post("/translations", summary="Translate speech into English (OpenAI-compatible)",
              responses={**_ANSWERS, **_FILE_ERRORS})
 async def create_translation(
     services: ServicesDep,
+    scope: ScopeDep,
     file: Annotated[UploadFile, File(description="Speech in any language Whisper knows.")],
     model: Annotated[str, Form(min_length=1, description=_MODEL_DOC)],
     prompt: Annotated[str | None, Form()] = None,
@@ -103,10 +106,10 @@ async def create_translation(
     own translation, multilingual model)."""
     if not services.engine.can_translate_speech:
         raise UnsupportedLanguage("speech translation needs a multilingual model; this server is English-only")
-    return await _run(services, "translate", file, model, None, response_format, None)
+    return await _run(services, scope, "translate", file, model, None, response_format, None)
 
 
-async def _run(services, task, file, model, language, response_format, timestamp_granularities) -> Response:
+async def _run(services, scope, task, file, model, language, response_format, timestamp_granularities) -> Response:
     s = services.settings
     asr = services.engine.asr
     if model not in (*MODEL_ALIASES, asr.name):
@@ -115,10 +118,11 @@ async def _run(services, task, file, model, language, response_format, timestamp
     bad = [g for g in timestamp_granularities or [] if g not in ("word", "segment")]
     if bad:
         raise InvalidInput(f"timestamp_granularities {bad} not supported; use 'word' and/or 'segment'")
-    if file.size is not None and file.size > s.max_upload_bytes:
-        raise TooLarge(f"upload of {file.size} bytes is over the limit of {s.max_upload_bytes} bytes")
+    await services.quotas.check_upload(tenant=scope.owner, size=file.size)
+    await services.quotas.audio(tenant=scope.owner)  # some of today's audio left
     audio = await asyncio.to_thread(decode_file, file.file)
     duration = audio.size / 16000
+    await services.quotas.audio(tenant=scope.owner, seconds=math.ceil(duration))
     transcript = await transcribe_file(
         services.engine,
         services.vad,

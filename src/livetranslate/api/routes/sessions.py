@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
-from livetranslate.api.deps import ServicesDep
+from livetranslate.api.deps import CallerDep, ScopeDep, ServicesDep
 from livetranslate.api.downloads import content_disposition, download_name, wav_response
 from livetranslate.api.openapi import ErrorBody, errors_doc
 from livetranslate.errors import Conflict, InvalidInput, NotFound, UnsupportedLanguage
@@ -105,11 +105,13 @@ class SessionPage(BaseModel):
 
 @router.post("", status_code=201, response_model=SessionOut, summary="Create a session",
              responses=errors_doc(InvalidInput, UnsupportedLanguage))
-async def create_session(services: ServicesDep, body: Annotated[SessionCreate, Body()] = SessionCreate()) -> SessionOut:
+async def create_session(
+    services: ServicesDep, scope: ScopeDep, body: Annotated[SessionCreate, Body()] = SessionCreate()
+) -> SessionOut:
     """A conversation to stream audio into (the audio WebSocket, see the streaming protocol).
     What the body leaves out comes from the defaults (``GET /v1/settings``). ``422`` for a
     language or target this server cannot do, listing those it can."""
-    defaults = services.sessions.defaults  # what the dashboard's Settings page set, for what the body leaves out
+    defaults = await services.sessions.defaults(scope)  # the dashboard's Settings, for what the body leaves out
     given = body.model_fields_set
     glossary = defaults.glossary.merged(body.glossary) if defaults.glossary.terms or defaults.glossary.keep else body.glossary
     if glossary is not None and (problem := glossary.over_bounds()) is not None:
@@ -117,6 +119,7 @@ async def create_session(services: ServicesDep, body: Annotated[SessionCreate, B
             [{"type": "value_error", "loc": ("body", "glossary"), "msg": f"with the default glossary added: {problem}"}]
         )
     row = await services.sessions.create(
+        scope=scope,
         title=body.title,
         language=body.language if "language" in given else defaults.language,
         targets=body.targets if "targets" in given else list(defaults.targets),
@@ -141,12 +144,13 @@ async def update_session(session_id: str, services: ServicesDep, body: Annotated
 @router.get("", response_model=SessionPage, summary="List sessions, newest first")
 async def list_sessions(
     services: ServicesDep,
+    scope: ScopeDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     q: Annotated[str | None, Query(max_length=200, description="Only sessions whose title or transcript contains this (any case).")] = None,
 ) -> SessionPage:
-    """A page of sessions (``limit``, ``offset``) and how many match in all (``total``)."""
-    rows, total = await services.sessions.list(limit=limit, offset=offset, q=q or None)
+    """A page of the caller's sessions (``limit``, ``offset``) and how many match in all (``total``)."""
+    rows, total = await services.sessions.list(scope=scope, limit=limit, offset=offset, q=q or None)
     return SessionPage(items=[SessionOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
@@ -157,13 +161,14 @@ async def get_session(session_id: str, services: ServicesDep) -> SessionOut:
 
 
 @router.delete("/{session_id}", status_code=204, summary="Delete a session", responses=errors_doc(NotFound, Conflict))
-async def delete_session(session_id: str, services: ServicesDep) -> Response:
+async def delete_session(session_id: str, services: ServicesDep, who: CallerDep) -> Response:
     """With its transcript, translations, speakers and recording, and the bot that captioned
     it (its moves, screenshots and webhook deliveries); a live audio socket is closed
     (``1001``). ``409`` while its bot is still in the meeting: make it leave first."""
     await services.sessions.get(session_id)
     bots = await services.bots.of_session(session_id)
     await services.sessions.delete(session_id)
+    await services.audit.record(who, "session.delete", session_id)
     services.bots.forget_files(bots)
     return Response(status_code=204)
 

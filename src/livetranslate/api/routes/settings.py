@@ -3,16 +3,18 @@ that people change from the dashboard (stored; new sessions use them at once).""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
 from livetranslate import __version__
-from livetranslate.api.deps import ServicesDep, admin
+from livetranslate.api.deps import AdminDep, ScopeDep, ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.api.routes.languages import EngineInfo
 from livetranslate.errors import Forbidden, Unauthorized, UnsupportedLanguage
+from livetranslate.session import Scope
 from livetranslate.session.defaults import SessionDefaults
 from livetranslate.translation import EngineName
 from livetranslate.translation.glossary import GlossaryInput
@@ -50,15 +52,38 @@ class ServerInfo(BaseModel):
     store_audio: bool = Field(description="Whether sessions keep their audio (`GET /v1/sessions/{id}/audio`).")
 
 
+class LimitsOut(BaseModel):
+    """What the caller's tenant may use (null: no limit but the server's own), and its use now."""
+
+    key_requests_per_s: int | None = Field(description="Requests a second of each key (counted with keys only).")
+    requests_per_s: int | None = Field(description="Requests a second of all the tenant's keys together.")
+    live_sessions: int | None = Field(description="Sessions live at once.")
+    bots: int | None = Field(description="Bots at once.")
+    audio_hours_per_day: float | None = Field(description="Hours of audio a UTC day.")
+    upload_bytes: int = Field(description="Largest file upload.")
+    live_sessions_now: int = Field(description="The tenant's sessions live now.")
+    audio_seconds_today: int = Field(description="Audio taken today (UTC), counted when there is a daily limit.")
+
+
 class SettingsOut(BaseModel):
     defaults: SessionDefaults = Field(description="What new sessions get for what their request leaves out.")
     server: ServerInfo
+    limits: LimitsOut
 
 
-def _describe(services) -> dict:
+async def _limits(services, tenant: str) -> dict:
+    limits = asdict(await services.quotas.of(tenant))
+    if services.auth.mode == "none":  # a server asking for no key counts no request
+        limits.update(key_requests_per_s=None, requests_per_s=None)
+    return {**limits, "live_sessions_now": services.live.live_of(tenant),
+            "audio_seconds_today": await services.quotas.audio_used(tenant)}
+
+
+async def _describe(services, scope: Scope) -> dict:
     s, engine = services.settings, services.engine
     return {
-        "defaults": services.sessions.defaults.model_dump(mode="json"),
+        "defaults": (await services.sessions.defaults(scope)).model_dump(mode="json"),
+        "limits": await _limits(services, scope.owner),
         "server": {
             "version": __version__,
             "model": engine.asr.name,
@@ -76,22 +101,24 @@ def _describe(services) -> dict:
 
 @router.get("", response_model=SettingsOut, response_model_exclude_unset=True,
             summary="What this server runs, and the defaults of new sessions")
-async def get_settings(services: ServicesDep) -> dict:
+async def get_settings(services: ServicesDep, scope: ScopeDep) -> dict:
     """``server``: the models, engines and store this server runs (from its environment);
-    ``defaults``: what new sessions get for what their request leaves out."""
-    return _describe(services)
+    ``defaults``: what the caller's tenant's new sessions get for what their request leaves out."""
+    return await _describe(services, scope)
 
 
-@router.patch("", response_model=SettingsOut, response_model_exclude_unset=True, dependencies=[Depends(admin)],
+@router.patch("", response_model=SettingsOut, response_model_exclude_unset=True,
               summary="Change the defaults of new sessions",
               responses=errors_doc(UnsupportedLanguage, Unauthorized, Forbidden))
-async def update_settings(services: ServicesDep, body: Annotated[DefaultsPatch, Body()]) -> dict:
-    """Stored, so they outlive a restart, and used at once by every session created afterwards
-    for what its request leaves out. Fields left out stay as they are; `null` restores the
+async def update_settings(services: ServicesDep, who: AdminDep, body: Annotated[DefaultsPatch, Body()]) -> dict:
+    """The caller's tenant's (an admin's). Stored, so they outlive a restart, and used at once
+    by every session of the tenant created afterwards for what its request leaves out. Fields left out stay as they are; `null` restores the
     server's default. Checked as a session is: a language or target it cannot do is refused."""
     changes = {name: getattr(body, name) for name in body.model_fields_set}
     for name in ("targets", "glossary", "echo_cancellation", "noise_suppression", "auto_gain"):
         if name in changes and changes[name] is None:
             changes[name] = SessionDefaults.model_fields[name].get_default(call_default_factory=True)
-    await services.sessions.update_defaults(changes)
-    return _describe(services)
+    scope = Scope(tenant=who.tenant)
+    await services.sessions.update_defaults(changes, scope)
+    await services.audit.record(who, "settings.change", None, **body.model_dump(mode="json", include=body.model_fields_set))
+    return await _describe(services, scope)

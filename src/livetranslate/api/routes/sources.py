@@ -55,6 +55,7 @@ async def add_source(session_id: str, services: ServicesDep, body: Annotated[Sou
     pace); a live stream that drops is reconnected with backoff, the session paused meanwhile.
     `422` for a scheme it cannot read (the message lists those it can), `409` when the session
     has ended or the track is already fed."""
+    await services.guard.check(body.url, "stream URL")
     row = await services.sources.add(session_id, body.url, track=body.track, participant=body.participant)
     return SourceOut.of(row)
 

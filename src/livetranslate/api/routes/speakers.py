@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
-from livetranslate.api.deps import ServicesDep
+from livetranslate.api.deps import CallerDep, ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.errors import Conflict, InvalidInput, NotFound
 from livetranslate.exports import speaker_label
@@ -80,21 +80,25 @@ async def list_speakers(session_id: str, services: ServicesDep) -> list[SpeakerO
 @router.patch("/speakers/{speaker_id}", response_model=SpeakerUpdateEvent, summary="Rename a speaker",
               responses=errors_doc(NotFound, Conflict))
 async def rename_speaker(
-    session_id: str, speaker_id: str, services: ServicesDep, body: Annotated[SpeakerPatch, Body()]
+    session_id: str, speaker_id: str, services: ServicesDep, who: CallerDep, body: Annotated[SpeakerPatch, Body()]
 ) -> SpeakerUpdateEvent:
     """Name (or un-name) a speaker: every segment of theirs follows, live clients get a
     ``speaker.update`` event. ``409`` when another speaker has that name: merge them instead."""
-    return await services.speakers.rename(session_id, speaker_id, body.name)
+    renamed = await services.speakers.rename(session_id, speaker_id, body.name)
+    await services.audit.record(who, "speaker.rename", speaker_id, session=session_id, name=body.name)
+    return renamed
 
 
 @router.post("/speakers/{speaker_id}/merge", response_model=SpeakerUpdateEvent, summary="Merge two speakers",
              responses=errors_doc(InvalidInput, NotFound))
 async def merge_speaker(
-    session_id: str, speaker_id: str, services: ServicesDep, body: Annotated[SpeakerMerge, Body()]
+    session_id: str, speaker_id: str, services: ServicesDep, who: CallerDep, body: Annotated[SpeakerMerge, Body()]
 ) -> SpeakerUpdateEvent:
     """Two speakers are one person: ``speaker_id``'s segments become ``into``'s. ``400`` for a
     speaker merged into itself, ``404`` for an unknown (or merged-away) one."""
-    return await services.speakers.merge(session_id, speaker_id, body.into)
+    merged = await services.speakers.merge(session_id, speaker_id, body.into)
+    await services.audit.record(who, "speaker.merge", speaker_id, session=session_id, into=body.into)
+    return merged
 
 
 @router.post("/speaker-events", status_code=202, response_model=Accepted, summary="Add the meeting's speaker timeline",

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from livetranslate.api.deps import CallerDep, ServicesDep
+from livetranslate.session import Scope
 from livetranslate.api.openapi import errors_doc
 from livetranslate.auth import MAX_TOKEN_TTL
 from livetranslate.errors import Forbidden, NotFound
@@ -43,7 +44,7 @@ async def create_token(body: TokenCreate, services: ServicesDep, who: CallerDep)
     if who.token:  # else a link could renew itself for ever
         raise Forbidden("a link's token cannot make tokens: ask whoever shared it")
     if body.session_id is not None:
-        await services.sessions.get(body.session_id)  # 404 for a session that is not there
+        await services.sessions.get(body.session_id, Scope(tenant=who.tenant))  # 404: not there, or not the caller's
     token, ends = services.auth.token(who, role=body.role, session=body.session_id, lang=body.lang,
                                       ttl=timedelta(seconds=body.ttl_s))
     return TokenOut(token=token, role=body.role, session_id=body.session_id, expires_at=ends)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from livetranslate.api.deps import ServicesDep
+from livetranslate.api.deps import ScopeDep, ServicesDep
 from livetranslate.api.openapi import errors_doc
 from livetranslate.errors import NotFound
 from livetranslate.store import as_utc
@@ -44,6 +44,7 @@ class Delivery(BaseModel):
 @router.get("/deliveries", response_model=list[Delivery], summary="Webhook deliveries, newest first")
 async def deliveries(
     services: ServicesDep,
+    scope: ScopeDep,
     bot_id: Annotated[str | None, Query(max_length=64)] = None,
     state: Annotated[Literal["pending", "delivered", "dead"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -51,14 +52,15 @@ async def deliveries(
 ) -> list[Delivery]:
     """Each event sent to each endpoint: its webhook-id, how many attempts, the last answer,
     and when the next attempt is due; ``state=dead`` lists those every attempt failed."""
-    rows = await services.webhooks.deliveries(bot_id=bot_id, state=state, limit=limit, offset=offset)
+    rows = await services.webhooks.deliveries(tenant=scope.tenant, bot_id=bot_id, state=state, limit=limit, offset=offset)
     return [Delivery.of(d, e) for d, e in rows]
 
 
 @router.post("/deliveries/{delivery_id}/redeliver", response_model=Delivery, summary="Send a delivery again",
              responses=errors_doc(NotFound))
-async def redeliver(delivery_id: str, services: ServicesDep) -> Delivery:
+async def redeliver(delivery_id: str, services: ServicesDep, scope: ScopeDep) -> Delivery:
     """Now, with the same webhook-id (a dead one gets one more attempt)."""
     await services.webhooks.redeliver(delivery_id)
-    rows = await services.webhooks.deliveries(bot_id=None, state=None, limit=1, offset=0, delivery_id=delivery_id)
+    rows = await services.webhooks.deliveries(tenant=scope.tenant, bot_id=None, state=None, limit=1, offset=0,
+                                              delivery_id=delivery_id)
     return Delivery.of(*rows[0])

@@ -1,5 +1,6 @@
-// Settings: the defaults of new sessions (stored on the server, applied at once) and what
-// this server runs; a Health panel with its checks and a few live figures from /metrics.
+// Settings: the defaults of new sessions (stored on the server, applied at once), what
+// this server runs, your limits and their use; a Health panel with its checks and a few
+// live figures from /metrics; the audit log (for admins).
 import { api, el, toast, languageName, spokenIsNoTarget } from "./api.js";
 
 export async function settingsPage(root) {
@@ -78,10 +79,55 @@ export async function settingsPage(root) {
      ["Speakers", s.speakers ? "told apart by voice" : "off"], ["Store", s.store], ["Session audio", s.store_audio ? "kept" : "not kept"]]
       .map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", {}, v)))));
   const health = el("section", { id: "health", "aria-live": "polite" }, el("p", {}, "Checking…"));
-  root.replaceChildren(el("h1", {}, "Settings"), form, el("h2", {}, "This server"), server, el("h2", {}, "Health"), health);
+  const audit = el("section", { id: "audit" }, el("p", {}, "Loading…"));
+  root.replaceChildren(el("h1", {}, "Settings"), form, el("h2", {}, "This server"), server,
+    el("h2", {}, "Your limits"), limitsTable(settings.limits), el("h2", {}, "Health"), health,
+    el("h2", {}, "Audit log"), audit);
+  renderAudit(audit);
   await renderHealth(health);
   const timer = setInterval(() => renderHealth(health), 5000);
   return () => clearInterval(timer);
+}
+
+function limitsTable(l) {
+  const of = (now, most, unit = "") => (most == null ? `${now}${unit} (no limit)` : `${now}${unit} of ${most}${unit}`);
+  const hours = (l.audio_seconds_today / 3600).toFixed(2);
+  return el("table", { id: "limits" }, el("tbody", {},
+    [["Sessions live at once", of(l.live_sessions_now, l.live_sessions)],
+     ["Audio today (UTC)", of(hours, l.audio_hours_per_day, " h")],
+     ["Bots at once", l.bots ?? "no limit"],
+     ["Requests a second, each key", l.key_requests_per_s ?? "no limit"],
+     ["Requests a second, all keys", l.requests_per_s ?? "no limit"],
+     ["Largest upload", `${(l.upload_bytes / 2 ** 20).toFixed(1)} MiB`]]
+      .map(([k, v]) => el("tr", {}, el("th", { scope: "row" }, k), el("td", {}, String(v))))));
+}
+
+async function renderAudit(node, before = null, rows = []) {
+  let page;
+  try {
+    page = await api(`/v1/audit?limit=50${before ? `&before=${before}` : ""}`);
+  } catch (err) {
+    node.replaceChildren(el("p", {}, err.status === 403 ? "Only an admin key sees the audit log." : err.message));
+    return;
+  }
+  rows = rows.concat(page.items);
+  if (!rows.length) {
+    node.replaceChildren(el("p", {}, "Nothing recorded yet."));
+    return;
+  }
+  const who = (e) => (e.via === "cli" ? "command line" : e.key_id ? `key ${e.key_id.slice(0, 8)}` : "open server");
+  const detail = (d) => Object.entries(d).filter(([, v]) => v != null).map(([k, v]) => `${k}: ${Array.isArray(v) || typeof v === "object" ? JSON.stringify(v) : v}`).join(", ");
+  const table = el("table", { id: "audit-log" },
+    el("thead", {}, el("tr", {}, ["When", "Who", "What", "To", "Detail"].map((h) => el("th", { scope: "col" }, h)))),
+    el("tbody", {}, rows.map((e) => el("tr", {},
+      el("td", {}, new Date(e.at).toLocaleString()), el("td", {}, who(e)), el("td", {}, e.action),
+      el("td", {}, e.target ? e.target.slice(0, 12) : ""), el("td", {}, detail(e.detail))))));
+  node.replaceChildren(el("p", {}, `${page.total} recorded, newest first.`), table);
+  if (page.next_before) {
+    const more = el("button", { type: "button", id: "audit-older" }, "Older");
+    more.addEventListener("click", () => renderAudit(node, page.next_before, rows));
+    node.append(more);
+  }
 }
 
 function parseTerms(text) {
