@@ -113,8 +113,8 @@ class Quotas:
         hours = (await self.of(tenant)).audio_hours_per_day
         if hours is None:
             return
-        now = datetime.now(timezone.utc)  # the day's key: a new count each UTC day
-        item, ids = RateLimitItemPerDay(max(1, round(hours * 3600))), ("audio", tenant, now.date().isoformat())
+        now = datetime.now(timezone.utc)
+        item, ids = _today(tenant, hours, now)
         ok = await self._daily.hit(item, *ids, cost=seconds) if seconds > 0 else await self._daily.test(item, *ids)
         if not ok:
             midnight = datetime.combine(now.date() + timedelta(days=1), dtime(), timezone.utc)
@@ -126,8 +126,8 @@ class Quotas:
         hours = (await self.of(tenant)).audio_hours_per_day
         if hours is None:
             return 0
-        item = RateLimitItemPerDay(max(1, round(hours * 3600)))
-        stats = await self._daily.get_window_stats(item, "audio", tenant, datetime.now(timezone.utc).date().isoformat())
+        item, ids = _today(tenant, hours, datetime.now(timezone.utc))
+        stats = await self._daily.get_window_stats(item, *ids)
         return item.amount - stats.remaining
 
     async def check_upload(self, *, tenant: str, size: int | None) -> None:
@@ -135,6 +135,11 @@ class Quotas:
         most = (await self.of(tenant)).upload_bytes
         if size is not None and size > most:
             raise TooLarge(f"upload of {size} bytes is over the limit of {most} bytes")
+
+
+def _today(tenant: str, hours: float, now: datetime) -> tuple[RateLimitItemPerDay, tuple[str, ...]]:
+    """The tenant's daily audio count: its seconds, and its key (the UTC day's: a new count each day)."""
+    return RateLimitItemPerDay(max(1, round(hours * 3600))), ("audio", tenant, now.date().isoformat())
 
 
 def check_at_once(most: int | None, running: int, what: str, setting: str) -> None:
